@@ -1,0 +1,1 @@
+namespace MeshAgent.Core; internal static class CoreAssembly { }

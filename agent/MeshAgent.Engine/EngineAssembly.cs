@@ -1,0 +1,1 @@
+namespace MeshAgent.Engine; internal static class EngineAssembly { }
