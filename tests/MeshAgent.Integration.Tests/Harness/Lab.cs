@@ -1,0 +1,250 @@
+using System.Net;
+using Xunit.Abstractions;
+
+namespace MeshAgent.Integration.Tests.Harness;
+
+/// <summary>
+/// Builds a topology of network namespaces that share one random id ("ma-&lt;id&gt;-&lt;label&gt;"),
+/// and tears all of it down on dispose. Every veth pair is created inside a lab namespace with
+/// its peer end moved straight into another (<c>ip -n A link add … peer name … netns B</c>), so
+/// nothing ever appears in the root namespace.
+/// <para>Address plan (IPv4 as in the shared NAT lab, /work/shared/lab/README.md):</para>
+/// <list type="bullet">
+/// <item>direct link k (<see cref="ConnectAsync"/>): A = 10.200.k.1/24 and fd00:200:0:&lt;k hex&gt;::1/64, B = .2 and ::2.</item>
+/// <item>internet core "inet": 192.0.2.1 on a point-to-point link to every public host and site router; drops private addresses.</item>
+/// <item>public host n (<see cref="AddPublicHostAsync"/>, n = 0, 1, …): 198.51.100.(10 + n)/32 on eth0, default via 192.0.2.1.</item>
+/// <item>NAT site i (<see cref="AddNatSiteAsync"/>, i = 1, 2, …): router wan 203.0.113.(10·i)/32, LAN bridge 10.i.0.1/24,
+/// host k = 10.i.0.(9 + k)/24 on eth0, default via 10.i.0.1.</item>
+/// </list>
+/// The internet part is IPv4 only. Not thread-safe: build from one test thread.
+/// </summary>
+public sealed class Lab : IAsyncDisposable, IDisposable
+{
+    /// <summary>The core router's address on every public point-to-point link.</summary>
+    public static readonly IPAddress InternetGateway = IPAddress.Parse("192.0.2.1");
+
+    private static readonly TimeSpan LinkUpTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly List<NetworkNamespace> _namespaces = [];
+    private readonly List<NatSite> _sites = [];
+    private int _links;
+    private int _publicHosts;
+    private int _disposed;
+
+    private Lab(string id, HarnessLog log)
+    {
+        Id = id;
+        Log = log;
+    }
+
+    /// <summary>The random id in every namespace name of this lab.</summary>
+    public string Id { get; }
+
+    public HarnessLog Log { get; }
+
+    /// <summary>The core router, once a public host or NAT site exists.</summary>
+    public NetworkNamespace? Internet { get; private set; }
+
+    public IReadOnlyList<NetworkNamespace> Namespaces => [.. _namespaces];
+
+    public IReadOnlyList<NatSite> Sites => [.. _sites];
+
+    /// <summary>Creates an empty lab. Fails (not skips) when <see cref="Requirements"/> are not met.</summary>
+    public static Task<Lab> CreateAsync(ITestOutputHelper? output = null) => CreateAsync(new HarnessLog(output));
+
+    public static Task<Lab> CreateAsync(HarnessLog log)
+    {
+        Requirements.EnsureNetnsTestsCanRun();
+        string id;
+        do
+        {
+            id = NetworkNamespace.NewId(5);
+        }
+        while (Directory.Exists("/run/netns")
+            && Directory.EnumerateFiles("/run/netns", $"{NetworkNamespace.NamePrefix}{id}-*").Any());
+        log.Write($"lab {id}");
+        return Task.FromResult(new Lab(id, log));
+    }
+
+    /// <summary>The lab namespace with <paramref name="label"/>.</summary>
+    public NetworkNamespace this[string label]
+        => _namespaces.FirstOrDefault(n => n.Label == label)
+            ?? throw new KeyNotFoundException($"lab {Id} has no namespace '{label}' (has: {string.Join(", ", _namespaces.Select(n => n.Label))})");
+
+    /// <summary>Adds an unconnected namespace "ma-&lt;id&gt;-&lt;label&gt;".</summary>
+    public async Task<NetworkNamespace> AddNamespaceAsync(string label)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (_namespaces.Any(n => n.Label == label))
+        {
+            throw new ArgumentException($"lab {Id} already has a namespace '{label}'", nameof(label));
+        }
+        var ns = await NetworkNamespace.CreateAsync(label, Id, Log, CancellationToken.None);
+        _namespaces.Add(ns);
+        return ns;
+    }
+
+    /// <summary>
+    /// Links <paramref name="a"/> and <paramref name="b"/> with a veth pair (devices "v&lt;k&gt;-&lt;peer label&gt;")
+    /// carrying IPv4 and IPv6 addresses (see the address plan), and returns once both ends are up.
+    /// </summary>
+    public async Task<VethLink> ConnectAsync(NetworkNamespace a, NetworkNamespace b)
+    {
+        var k = ++_links;
+        if (k > 254)
+        {
+            throw new InvalidOperationException($"lab {Id}: at most 254 direct links");
+        }
+        var deviceA = InterfaceName($"v{k}-{b.Label}");
+        var deviceB = InterfaceName($"v{k}-{a.Label}");
+        var endA = new VethEnd(a, deviceA, IPAddress.Parse($"10.200.{k}.1"), IPAddress.Parse($"fd00:200:0:{k:x}::1"));
+        var endB = new VethEnd(b, deviceB, IPAddress.Parse($"10.200.{k}.2"), IPAddress.Parse($"fd00:200:0:{k:x}::2"));
+
+        await a.IpAsync("link", "add", deviceA, "type", "veth", "peer", "name", deviceB, "netns", b.Name);
+        foreach (var end in new[] { endA, endB })
+        {
+            await end.Namespace.IpAsync("addr", "add", $"{end.Ipv4}/24", "dev", end.Device);
+            await end.Namespace.IpAsync("addr", "add", $"{end.Ipv6}/64", "dev", end.Device, "nodad");
+            await end.Namespace.IpAsync("link", "set", end.Device, "up");
+        }
+        await WaitForLinksUpAsync([(a, deviceA), (b, deviceB)]);
+        return new VethLink(k, endA, endB);
+    }
+
+    /// <summary>Adds a host with a public address on the internet (no NAT).</summary>
+    public async Task<LabHost> AddPublicHostAsync(string label)
+    {
+        var n = _publicHosts++;
+        if (n > 200)
+        {
+            throw new InvalidOperationException($"lab {Id}: at most 200 public hosts");
+        }
+        var address = IPAddress.Parse($"198.51.100.{10 + n}");
+        var ns = await AddNamespaceAsync(label);
+        await AttachToInternetAsync(ns, "eth0", address);
+        return new LabHost(ns, address, address, "eth0");
+    }
+
+    /// <summary>
+    /// Adds a LAN of <paramref name="hostCount"/> hosts behind a NAT router of
+    /// <paramref name="type"/> (rules: <see cref="NatRules.SiteRouter"/>). <paramref name="name"/>
+    /// is 1-6 lowercase letters/digits; namespaces are "&lt;name&gt;-rtr" and "&lt;name&gt;-h&lt;k&gt;".
+    /// </summary>
+    public async Task<NatSite> AddNatSiteAsync(string name, NatType type, int hostCount = 1)
+    {
+        if (name.Length is < 1 or > 6 || !NetworkNamespace.IsValidLabel(name) || name.Contains('-', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"site name '{name}' is invalid: use 1-6 lowercase letters or digits, starting with a letter", nameof(name));
+        }
+        if (hostCount is < 1 or > 9)
+        {
+            throw new ArgumentOutOfRangeException(nameof(hostCount), hostCount, "a site has 1-9 hosts");
+        }
+        var index = _sites.Count + 1;
+        if (index > 25)
+        {
+            throw new InvalidOperationException($"lab {Id}: at most 25 NAT sites");
+        }
+        var lan = $"10.{index}.0";
+        var publicAddress = IPAddress.Parse($"203.0.113.{10 * index}");
+        var gateway = IPAddress.Parse($"{lan}.1");
+
+        var router = await AddNamespaceAsync($"{name}-rtr");
+        await router.SetSysctlsAsync(("net.ipv4.ip_forward", "1"));
+        // If br_netfilter is loaded, bridged LAN frames would traverse the router's IP hooks.
+        await router.ExecAsync(["sh", "-c", "f=/proc/sys/net/bridge/bridge-nf-call-iptables; [ ! -e $f ] || echo 0 > $f"], RunOptions.Default);
+        await AttachToInternetAsync(router, "wan", publicAddress);
+        await router.IpAsync("link", "add", "lan", "type", "bridge", "forward_delay", "0");
+        await router.IpAsync("addr", "add", $"{gateway}/24", "dev", "lan");
+        await router.IpAsync("link", "set", "lan", "up");
+
+        var hosts = new List<LabHost>();
+        List<(NetworkNamespace, string)> devices = [];
+        for (var k = 1; k <= hostCount; k++)
+        {
+            var host = await AddNamespaceAsync($"{name}-h{k}");
+            var address = IPAddress.Parse($"{lan}.{9 + k}");
+            var port = $"p-h{k}";
+            await router.IpAsync("link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", host.Name);
+            await router.IpAsync("link", "set", port, "master", "lan", "up");
+            await host.IpAsync("addr", "add", $"{address}/24", "dev", "eth0");
+            await host.IpAsync("link", "set", "eth0", "up");
+            await host.IpAsync("route", "add", "default", "via", gateway.ToString());
+            hosts.Add(new LabHost(host, address, publicAddress, "eth0"));
+            devices.Add((router, port));
+            devices.Add((host, "eth0"));
+        }
+        devices.Add((router, "lan"));
+        await router.NftAsync(NatRules.SiteRouter(type, "lan", $"{lan}.0/24"));
+        await WaitForLinksUpAsync(devices);
+
+        var site = new NatSite(name, index, type, router, publicAddress, gateway, hosts);
+        _sites.Add(site);
+        return site;
+    }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>Disposes every namespace of the lab (in parallel: each may wait 2 s for SIGTERM). Never throws.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        await Task.WhenAll(_namespaces.Select(n => n.DisposeAsync().AsTask()));
+    }
+
+    /// <summary>Truncates to IFNAMSIZ - 1 = 15 characters, the kernel's limit for device names.</summary>
+    public static string InterfaceName(string name) => name.Length <= 15 ? name : name[..15];
+
+    private async Task<NetworkNamespace> EnsureInternetAsync()
+    {
+        if (Internet is not null)
+        {
+            return Internet;
+        }
+        var inet = await AddNamespaceAsync("inet");
+        await inet.SetSysctlsAsync(("net.ipv4.ip_forward", "1"));
+        await inet.NftAsync(NatRules.Core());
+        Internet = inet;
+        return inet;
+    }
+
+    // A point-to-point /32 link between the core and a public host or site router, as in the
+    // shared NAT lab: no subnet to plan, and the core routes each address to its own link.
+    private async Task AttachToInternetAsync(NetworkNamespace host, string hostDevice, IPAddress publicAddress)
+    {
+        var inet = await EnsureInternetAsync();
+        var inetDevice = InterfaceName($"to-{host.Label}");
+        await inet.IpAsync("link", "add", inetDevice, "type", "veth", "peer", "name", hostDevice, "netns", host.Name);
+        await inet.IpAsync("addr", "add", $"{InternetGateway}/32", "peer", $"{publicAddress}/32", "dev", inetDevice);
+        await inet.IpAsync("link", "set", inetDevice, "up");
+        await host.IpAsync("addr", "add", $"{publicAddress}/32", "peer", $"{InternetGateway}/32", "dev", hostDevice);
+        await host.IpAsync("link", "set", hostDevice, "up");
+        await host.IpAsync("route", "add", "default", "via", InternetGateway.ToString(), "dev", hostDevice);
+        await WaitForLinksUpAsync([(inet, inetDevice), (host, hostDevice)]);
+    }
+
+    /// <summary>
+    /// Waits until every device reports operstate UP. The kernel applies carrier changes through
+    /// linkwatch, batched up to 1 s, and IPv6 on a link starts only then: observed here, the
+    /// first IPv6 ping from the veth end brought up first was lost for ~1 s without this wait.
+    /// </summary>
+    private static Task WaitForLinksUpAsync(IReadOnlyList<(NetworkNamespace Namespace, string Device)> devices)
+        => ProcessRunner.WaitUntilAsync(
+            async () =>
+            {
+                foreach (var (ns, device) in devices)
+                {
+                    var show = await ProcessRunner.RunAsync(["ip", "-n", ns.Name, "-o", "link", "show", "dev", device], new RunOptions { Check = false });
+                    if (!show.StandardOutput.Contains(" state UP ", StringComparison.Ordinal))
+                    {
+                        return false;
+                    }
+                }
+                return true;
+            },
+            LinkUpTimeout,
+            "links up: " + string.Join(", ", devices.Select(d => $"{d.Device} in {d.Namespace.Name}")));
+}
