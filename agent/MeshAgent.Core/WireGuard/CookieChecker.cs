@@ -13,9 +13,7 @@ namespace MeshAgent.Core.WireGuard;
 public sealed class CookieChecker
 {
     public const int MacSize = 16;
-    public const int CookieReplySize = 64;
-    private static readonly TimeSpan CookieRefreshTime = TimeSpan.FromSeconds(120);
-
+    
     private readonly object _lock = new();
     private readonly TimeProvider _time;
     private readonly byte[] _mac1Key = new byte[32];
@@ -27,8 +25,8 @@ public sealed class CookieChecker
     public CookieChecker(ReadOnlySpan<byte> localStaticPublicKey, TimeProvider time)
     {
         _time = time;
-        Blake2s.Hash("mac1----"u8, localStaticPublicKey, _mac1Key);
-        Blake2s.Hash("cookie--"u8, localStaticPublicKey, _cookieKey);
+        Blake2s.Hash(WireGuardConstants.LabelMac1, localStaticPublicKey, _mac1Key);
+        Blake2s.Hash(WireGuardConstants.LabelCookie, localStaticPublicKey, _cookieKey);
     }
 
     /// <summary>mac1 over everything before it, compared in constant time.</summary>
@@ -59,7 +57,7 @@ public sealed class CookieChecker
         Span<byte> cookie = stackalloc byte[MacSize];
         lock (_lock)
         {
-            if (!_hasSecret || _time.GetElapsedTime(_secretSetTimestamp) > CookieRefreshTime)
+            if (!_hasSecret || _time.GetElapsedTime(_secretSetTimestamp) > WireGuardConstants.CookieRefreshTime)
             {
                 return false;
             }
@@ -79,17 +77,15 @@ public sealed class CookieChecker
     /// </summary>
     public void CreateReply(ReadOnlySpan<byte> message, uint receiverIndex, ReadOnlySpan<byte> sourceAddress, ushort sourcePort, Span<byte> reply)
     {
-        reply = reply[..CookieReplySize];
-        reply.Clear();
-        reply[0] = 3;
-        BinaryPrimitives.WriteUInt32LittleEndian(reply[4..], receiverIndex);
-        Span<byte> nonce = reply.Slice(8, XChaCha20Poly1305.NonceSize);
+        var writer = CookieReplyWriter.Create(reply);
+        writer.ReceiverIndex = receiverIndex;
+        Span<byte> nonce = writer.Nonce;
         SecureRandom.Fill(nonce);
 
         Span<byte> cookie = stackalloc byte[MacSize];
         lock (_lock)
         {
-            if (!_hasSecret || _time.GetElapsedTime(_secretSetTimestamp) > CookieRefreshTime)
+            if (!_hasSecret || _time.GetElapsedTime(_secretSetTimestamp) > WireGuardConstants.CookieRefreshTime)
             {
                 SecureRandom.Fill(_secret);
                 _secretSetTimestamp = _time.GetTimestamp();
@@ -100,7 +96,7 @@ public sealed class CookieChecker
         }
 
         ReadOnlySpan<byte> mac1 = message.Slice(message.Length - 2 * MacSize, MacSize);
-        XChaCha20Poly1305.Seal(_cookieKey, nonce, cookie, mac1, reply.Slice(32, MacSize + XChaCha20Poly1305.TagSize));
+        XChaCha20Poly1305.Seal(_cookieKey, nonce, cookie, mac1, writer.EncryptedCookie);
         CryptographicOperations.ZeroMemory(cookie);
     }
 

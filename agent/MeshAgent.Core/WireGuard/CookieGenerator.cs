@@ -14,8 +14,7 @@ namespace MeshAgent.Core.WireGuard;
 public sealed class CookieGenerator
 {
     public const int MacSize = 16;
-    private static readonly TimeSpan CookieRefreshTime = TimeSpan.FromSeconds(120);
-
+    
     private readonly object _lock = new();
     private readonly TimeProvider _time;
     private readonly byte[] _mac1Key = new byte[32];
@@ -29,8 +28,8 @@ public sealed class CookieGenerator
     public CookieGenerator(ReadOnlySpan<byte> peerStaticPublicKey, TimeProvider time)
     {
         _time = time;
-        Blake2s.Hash("mac1----"u8, peerStaticPublicKey, _mac1Key);
-        Blake2s.Hash("cookie--"u8, peerStaticPublicKey, _cookieKey);
+        Blake2s.Hash(WireGuardConstants.LabelMac1, peerStaticPublicKey, _mac1Key);
+        Blake2s.Hash(WireGuardConstants.LabelCookie, peerStaticPublicKey, _cookieKey);
     }
 
     /// <summary>Writes mac1 and mac2 into the last 32 bytes of a handshake message.</summary>
@@ -46,7 +45,7 @@ public sealed class CookieGenerator
         {
             mac1.CopyTo(_lastMac1);
             _hasLastMac1 = true;
-            if (_hasCookie && _time.GetElapsedTime(_cookieSetTimestamp) <= CookieRefreshTime)
+            if (_hasCookie && _time.GetElapsedTime(_cookieSetTimestamp) <= WireGuardConstants.CookieRefreshTime)
             {
                 Blake2s.Mac(_cookie, message[..mac2Offset], mac2);
             }

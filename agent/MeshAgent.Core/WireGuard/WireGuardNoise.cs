@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using MeshAgent.Core.Noise;
 
 namespace MeshAgent.Core.WireGuard;
@@ -16,17 +15,11 @@ namespace MeshAgent.Core.WireGuard;
 /// </summary>
 public static class WireGuardNoise
 {
-    public const int InitiationSize = 148;
-    public const int ResponseSize = 92;
-    public const int TimestampSize = 12;
-    private const int InitiationNoiseOffset = 8;
-    private const int InitiationNoiseLength = 108;
-    private const int ResponseNoiseOffset = 12;
-    private const int ResponseNoiseLength = 48;
+    public const int TimestampSize = Tai64N.Size;
 
-    public static ReadOnlySpan<byte> Construction => "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s"u8;
-
-    public static ReadOnlySpan<byte> Identifier => "WireGuard v1 zx2c4 Jason@zx2c4.com"u8;
+    // Noise message 1 spans ephemeral..encrypted timestamp; message 2 ephemeral..encrypted nothing.
+    private const int InitiationNoiseLength = HandshakeInitiation.Mac1Offset - HandshakeInitiation.EphemeralOffset;
+    private const int ResponseNoiseLength = HandshakeResponse.Mac1Offset - HandshakeResponse.EphemeralOffset;
 
     /// <summary>
     /// Initiator: starts a handshake and writes the initiation (macs zeroed) into message.
@@ -41,13 +34,11 @@ public static class WireGuardNoise
         Span<byte> message,
         IEphemeralKeySource? ephemeralKeys = null)
     {
-        var state = new HandshakeState(HandshakePattern.IKpsk2, Construction, initiator: true, Identifier,
-            localStaticPrivateKey, remoteStaticPublicKey, presharedKey, ephemeralKeys);
-        message = message[..InitiationSize];
-        message.Clear();
-        message[0] = 1;
-        BinaryPrimitives.WriteUInt32LittleEndian(message[4..], senderIndex);
-        state.WriteMessage(timestamp, message.Slice(InitiationNoiseOffset, InitiationNoiseLength));
+        var state = new HandshakeState(HandshakePattern.IKpsk2, WireGuardConstants.Construction, initiator: true,
+            WireGuardConstants.Identifier, localStaticPrivateKey, remoteStaticPublicKey, presharedKey, ephemeralKeys);
+        var writer = HandshakeInitiationWriter.Create(message);
+        writer.SenderIndex = senderIndex;
+        state.WriteMessage(timestamp, writer.Packet.Slice(HandshakeInitiation.EphemeralOffset, InitiationNoiseLength));
         return state;
     }
 
@@ -58,28 +49,28 @@ public static class WireGuardNoise
     /// </summary>
     public static bool TryConsumeInitiation(
         ReadOnlySpan<byte> localStaticPrivateKey,
-        ReadOnlySpan<byte> message,
+        ReadOnlySpan<byte> packet,
         Span<byte> timestamp,
         out uint senderIndex,
         out HandshakeState? state)
     {
         senderIndex = 0;
         state = null;
-        if (message.Length != InitiationSize || message[0] != 1 || message[1] != 0 || message[2] != 0 || message[3] != 0)
+        if (!HandshakeInitiation.TryRead(packet, out HandshakeInitiation message))
         {
             return false;
         }
 
-        var candidate = new HandshakeState(HandshakePattern.IKpsk2, Construction, initiator: false, Identifier,
-            localStaticPrivateKey, ReadOnlySpan<byte>.Empty, ReadOnlySpan<byte>.Empty);
-        if (!candidate.TryReadMessage(message.Slice(InitiationNoiseOffset, InitiationNoiseLength), timestamp, out int length)
+        var candidate = new HandshakeState(HandshakePattern.IKpsk2, WireGuardConstants.Construction, initiator: false,
+            WireGuardConstants.Identifier, localStaticPrivateKey, ReadOnlySpan<byte>.Empty, ReadOnlySpan<byte>.Empty);
+        if (!candidate.TryReadMessage(message.Packet.Slice(HandshakeInitiation.EphemeralOffset, InitiationNoiseLength), timestamp, out int length)
             || length != TimestampSize)
         {
             candidate.Dispose();
             return false;
         }
 
-        senderIndex = BinaryPrimitives.ReadUInt32LittleEndian(message[4..]);
+        senderIndex = message.SenderIndex;
         state = candidate;
         return true;
     }
@@ -88,23 +79,18 @@ public static class WireGuardNoise
     public static void CreateResponse(HandshakeState state, ReadOnlySpan<byte> presharedKey, uint senderIndex, uint receiverIndex, Span<byte> message)
     {
         state.SetPreSharedKey(presharedKey);
-        message = message[..ResponseSize];
-        message.Clear();
-        message[0] = 2;
-        BinaryPrimitives.WriteUInt32LittleEndian(message[4..], senderIndex);
-        BinaryPrimitives.WriteUInt32LittleEndian(message[8..], receiverIndex);
-        state.WriteMessage(ReadOnlySpan<byte>.Empty, message.Slice(ResponseNoiseOffset, ResponseNoiseLength));
+        var writer = HandshakeResponseWriter.Create(message);
+        writer.SenderIndex = senderIndex;
+        writer.ReceiverIndex = receiverIndex;
+        state.WriteMessage(ReadOnlySpan<byte>.Empty, writer.Packet.Slice(HandshakeResponse.EphemeralOffset, ResponseNoiseLength));
     }
 
     /// <summary>Initiator: reads the response; true when the handshake completed.</summary>
-    public static bool TryConsumeResponse(HandshakeState state, ReadOnlySpan<byte> message)
+    public static bool TryConsumeResponse(HandshakeState state, ReadOnlySpan<byte> packet)
     {
-        if (message.Length != ResponseSize || message[0] != 2 || message[1] != 0 || message[2] != 0 || message[3] != 0)
-        {
-            return false;
-        }
-
-        return state.TryReadMessage(message.Slice(ResponseNoiseOffset, ResponseNoiseLength), Span<byte>.Empty, out int length) && length == 0;
+        return HandshakeResponse.TryRead(packet, out HandshakeResponse message)
+            && state.TryReadMessage(message.Packet.Slice(HandshakeResponse.EphemeralOffset, ResponseNoiseLength), Span<byte>.Empty, out int length)
+            && length == 0;
     }
 
     /// <summary>

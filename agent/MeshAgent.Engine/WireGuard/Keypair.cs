@@ -14,8 +14,8 @@ namespace MeshAgent.Engine.WireGuard;
 /// </summary>
 public sealed class Keypair : IDisposable
 {
-    public const int HeaderSize = 16;
-    public const int TagSize = 16;
+    public const int HeaderSize = TransportHeader.HeaderSize;
+    public const int TagSize = TransportHeader.TagSize;
 
     private readonly TransportCipher _send;
     private readonly TransportCipher _receive;
@@ -69,9 +69,7 @@ public sealed class Keypair : IDisposable
     {
         int length = HeaderSize + paddedLength + TagSize;
         Span<byte> message = packet[..length];
-        BinaryPrimitives.WriteUInt32LittleEndian(message, 4);
-        BinaryPrimitives.WriteUInt32LittleEndian(message[4..], RemoteIndex);
-        BinaryPrimitives.WriteUInt64LittleEndian(message[8..], counter);
+        TransportHeader.Write(message, RemoteIndex, counter);
         _send.SealInPlace(counter, message[HeaderSize..]);
         return length;
     }

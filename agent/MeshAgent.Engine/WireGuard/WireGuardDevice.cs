@@ -186,13 +186,13 @@ public sealed class WireGuardDevice : IDisposable
     /// </summary>
     public InboundResult ReceiveTransport(Span<byte> datagram, IPEndPoint source)
     {
-        if (datagram.Length < Keypair.HeaderSize + Keypair.TagSize || datagram[0] != 4 || datagram[1] != 0 || datagram[2] != 0 || datagram[3] != 0)
+        if (!TransportHeader.TryRead(datagram, out TransportHeader header))
         {
             Counters.Increment(DropReason.Malformed);
             return InboundResult.Dropped(DropReason.Malformed);
         }
 
-        uint receiver = BinaryPrimitives.ReadUInt32LittleEndian(datagram[4..]);
+        uint receiver = header.ReceiverIndex;
         if (!Indices.TryGet(receiver, out IndexEntry entry) || entry.Keypair is not { } keypair)
         {
             Counters.Increment(DropReason.UnknownIndex);
@@ -265,9 +265,9 @@ public sealed class WireGuardDevice : IDisposable
 
         return datagram[0] switch
         {
-            1 when datagram.Length == WireGuardNoise.InitiationSize => ConsumeInitiation(datagram, source, queueDepth),
-            2 when datagram.Length == WireGuardNoise.ResponseSize => ConsumeResponse(datagram, source, queueDepth),
-            3 when datagram.Length == CookieChecker.CookieReplySize => ConsumeCookieReply(datagram),
+            1 when datagram.Length == HandshakeInitiation.Size => ConsumeInitiation(datagram, source, queueDepth),
+            2 when datagram.Length == HandshakeResponse.Size => ConsumeResponse(datagram, source, queueDepth),
+            3 when CookieReply.TryRead(datagram, out CookieReply reply) => ConsumeCookieReply(reply),
             _ => Drop(DropReason.Malformed),
         };
     }
@@ -294,7 +294,7 @@ public sealed class WireGuardDevice : IDisposable
             }
 
             long now = _time.GetTimestamp();
-            Span<byte> response = stackalloc byte[WireGuardNoise.ResponseSize];
+            Span<byte> response = stackalloc byte[HandshakeResponse.Size];
             var retired = new List<Keypair>();
             lock (peer._lock)
             {
@@ -351,8 +351,9 @@ public sealed class WireGuardDevice : IDisposable
             return rejected;
         }
 
-        uint senderIndex = BinaryPrimitives.ReadUInt32LittleEndian(message[4..]);
-        uint receiverIndex = BinaryPrimitives.ReadUInt32LittleEndian(message[8..]);
+        HandshakeResponse.TryRead(message, out HandshakeResponse response);
+        uint senderIndex = response.SenderIndex;
+        uint receiverIndex = response.ReceiverIndex;
         if (!Indices.TryGet(receiverIndex, out IndexEntry entry) || entry.Keypair is not null)
         {
             return Drop(DropReason.UnknownIndex);
@@ -404,15 +405,14 @@ public sealed class WireGuardDevice : IDisposable
         return new InboundResult(InboundKind.Handshake, peer, 0, 0, default);
     }
 
-    private InboundResult ConsumeCookieReply(ReadOnlySpan<byte> message)
+    private InboundResult ConsumeCookieReply(CookieReply reply)
     {
-        uint receiverIndex = BinaryPrimitives.ReadUInt32LittleEndian(message[4..]);
-        if (!Indices.TryGet(receiverIndex, out IndexEntry entry))
+        if (!Indices.TryGet(reply.ReceiverIndex, out IndexEntry entry))
         {
             return Drop(DropReason.UnknownIndex);
         }
 
-        if (!entry.Peer.Cookies.TryConsumeReply(message.Slice(8, 24), message.Slice(32, 32)))
+        if (!entry.Peer.Cookies.TryConsumeReply(reply.Nonce, reply.EncryptedCookie))
         {
             return Drop(DropReason.BadCookieReply);
         }
@@ -440,7 +440,7 @@ public sealed class WireGuardDevice : IDisposable
         address = address[..addressLength];
         if (!_cookieChecker.CheckMac2(message, address, (ushort)source.Port))
         {
-            Span<byte> reply = stackalloc byte[CookieChecker.CookieReplySize];
+            Span<byte> reply = stackalloc byte[CookieReply.Size];
             uint sender = BinaryPrimitives.ReadUInt32LittleEndian(message[4..]);
             _cookieChecker.CreateReply(message, sender, address, (ushort)source.Port, reply);
             _sender.Send(reply, source);
@@ -486,7 +486,7 @@ public sealed class WireGuardDevice : IDisposable
     public SealStatus TrySeal(Peer peer, Span<byte> buffer, int plaintextLength, int mtu, out int messageLength)
     {
         messageLength = 0;
-        int padded = plaintextLength == 0 ? 0 : Math.Min((plaintextLength + 15) & ~15, Math.Max(mtu, plaintextLength));
+        int padded = TransportHeader.PaddedLength(plaintextLength, mtu);
         if (Keypair.HeaderSize + padded + Keypair.TagSize > buffer.Length)
         {
             Counters.Increment(DropReason.TooLarge);
@@ -621,7 +621,7 @@ public sealed class WireGuardDevice : IDisposable
     {
         IPEndPoint? endpoint = peer.Endpoint;
         long now = _time.GetTimestamp();
-        Span<byte> message = stackalloc byte[WireGuardNoise.InitiationSize];
+        Span<byte> message = stackalloc byte[HandshakeInitiation.Size];
         lock (peer._lock)
         {
             if (!isRetry)
