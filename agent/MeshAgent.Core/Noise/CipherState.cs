@@ -99,7 +99,8 @@ public sealed class CipherState : IDisposable
     /// <summary>Copies the raw key out, for handing transport keys to the WireGuard keypair.</summary>
     internal void CopyKeyTo(Span<byte> destination) => _key.CopyTo(destination);
 
-    internal static void WriteNonce(Span<byte> nonce12, ulong counter)
+    /// <summary>ChaChaPoly nonce (Noise §12.3, WireGuard transport): 4 zero bytes ‖ counter LE64.</summary>
+    public static void WriteNonce(Span<byte> nonce12, ulong counter)
     {
         nonce12[..4].Clear();
         BinaryPrimitives.WriteUInt64LittleEndian(nonce12[4..], counter);

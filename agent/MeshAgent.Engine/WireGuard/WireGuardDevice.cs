@@ -247,7 +247,23 @@ public sealed class WireGuardDevice : IDisposable
             peer.NeedAnotherKeepalive = true;
         }
 
-        return new InboundResult(InboundKind.Data, peer, Keypair.HeaderSize, length, default);
+        // Strip the sender's padding (a multiple-of-16 fill): IP packets carry their own length
+        // (wireguard-go RoutineSequentialReceiver). Other payloads are mesh control frames,
+        // whose codec knows its own length.
+        ReadOnlySpan<byte> plaintext = datagram.Slice(Keypair.HeaderSize, length);
+        int ipLength = (plaintext[0] >> 4) switch
+        {
+            4 when length >= 20 => BinaryPrimitives.ReadUInt16BigEndian(plaintext[2..]),
+            6 when length >= 40 => 40 + BinaryPrimitives.ReadUInt16BigEndian(plaintext[4..]),
+            _ => length,
+        };
+        if (ipLength > length || ipLength == 0)
+        {
+            Counters.Increment(DropReason.Malformed);
+            return InboundResult.Dropped(DropReason.Malformed);
+        }
+
+        return new InboundResult(InboundKind.Data, peer, Keypair.HeaderSize, ipLength, default);
     }
 
     /// <summary>

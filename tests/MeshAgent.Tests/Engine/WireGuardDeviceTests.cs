@@ -10,11 +10,13 @@ namespace MeshAgent.Tests.Engine;
 /// </summary>
 public sealed class WireGuardDeviceTests
 {
+    /// <summary>An IPv4-shaped packet (version and total length set) so padding can be stripped.</summary>
     private static byte[] Packet(int length, byte fill)
     {
         var packet = new byte[length];
         packet.AsSpan().Fill(fill);
-        packet[0] = 0x45; // looks like IPv4
+        packet[0] = 0x45;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(2), (ushort)length);
         return packet;
     }
 
