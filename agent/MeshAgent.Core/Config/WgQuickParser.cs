@@ -28,7 +28,7 @@ internal sealed partial class WgQuickParser
     private readonly List<ConfigWarning> _warnings = [];
     private readonly List<IgnoredKey> _ignored = [];
 
-    // [Interface] state; wg merges repeated [Interface] sections, and so do we.
+    // [Interface] state. A second [Interface] is an error, but its keys are still checked into this state.
     private int? _interfaceLine;
     private WireGuardPrivateKey? _privateKey;
     private int? _listenPort;
@@ -149,7 +149,8 @@ internal sealed partial class WgQuickParser
         {
             if (_interfaceLine is int first)
             {
-                Warn(line, $"second [Interface] section (the first is at line {first}); its keys are merged into the first, as wg does");
+                // wg(8): "only one Interface section may be specified". Two usually means two files pasted together.
+                Error(line, $"second [Interface] section (the first is at line {first}); only one is allowed, merge them");
             }
             else
             {
