@@ -306,7 +306,8 @@ public sealed class AllowedIpsTable<TPeer>
         }
 
         private static IPNetwork Normalize(IPNetwork prefix) =>
-            prefix.BaseAddress.ScopeId == 0 || prefix.BaseAddress.AddressFamily != AddressFamily.InterNetworkV6
+            // ScopeId throws for IPv4, so the family test must come first.
+            prefix.BaseAddress.AddressFamily != AddressFamily.InterNetworkV6 || prefix.BaseAddress.ScopeId == 0
                 ? prefix
                 : IpPrefix.Create(prefix.BaseAddress, prefix.PrefixLength);
 
