@@ -15,8 +15,10 @@ namespace MeshAgent.Core.Config;
 /// Syntax follows wireguard-tools config.c and wg-quick: keys and section names are
 /// case-insensitive, '#' starts a comment anywhere on a line, whitespace around and inside wg
 /// values is insignificant, Address and AllowedIPs may repeat and accumulate, a later single-valued
-/// key overrides an earlier one (with a warning). Stricter than wg where wg would only fail later:
-/// every error is collected with its line instead of stopping at the first.
+/// key overrides an earlier one (with a warning). Stricter than wg in a few places that are almost
+/// always mistakes: a second [Interface] section, a duplicate peer PublicKey, a missing PrivateKey,
+/// AllowedIPs separated by spaces or with empty entries. Every error is collected with its line
+/// instead of stopping at the first.
 /// </remarks>
 public sealed class WgQuickConfig
 {

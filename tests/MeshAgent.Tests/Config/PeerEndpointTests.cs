@@ -14,6 +14,7 @@ public class PeerEndpointTests
     [InlineData("test.wireguard.com:18981", null, 18981, "test.wireguard.com:18981")]
     [InlineData("localhost:65535", null, 65535, "localhost:65535")]
     [InlineData("my_host.example.:1", null, 1, "my_host.example.:1")]
+    [InlineData("[fe80::1%lo]:51820", "fe80::1%lo", 51820, "[fe80::1%lo]:51820")]
     public void ParsesTheThreeForms(string text, string? address, int port, string printed)
     {
         Assert.True(PeerEndpoint.TryParse(text, out PeerEndpoint? endpoint, out string? error), error);
