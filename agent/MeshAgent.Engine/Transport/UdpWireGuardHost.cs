@@ -73,6 +73,7 @@ public sealed class UdpWireGuardHost : IOutsideSender, IDisposable
     {
         byte[] buffer = GC.AllocateArray<byte>(65536, pinned: true);
         var address = new SocketAddress(_socket.AddressFamily);
+        IPEndPoint template = new(_socket.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
         IPEndPoint? lastSource = null;
         byte[] lastAddress = new byte[address.Buffer.Length];
         int lastAddressSize = 0;
@@ -102,7 +103,7 @@ public sealed class UdpWireGuardHost : IOutsideSender, IDisposable
                 ReadOnlySpan<byte> current = address.Buffer.Span[..address.Size];
                 if (lastSource is null || !current.SequenceEqual(lastAddress.AsSpan(0, lastAddressSize)))
                 {
-                    lastSource = (IPEndPoint)new IPEndPoint(IPAddress.IPv6Any, 0).Create(address);
+                    lastSource = (IPEndPoint)template.Create(address);
                     current.CopyTo(lastAddress);
                     lastAddressSize = current.Length;
                 }

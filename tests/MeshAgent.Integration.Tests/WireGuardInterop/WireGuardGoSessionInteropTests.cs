@@ -123,12 +123,20 @@ public sealed class WireGuardGoSessionInteropTests(ITestOutputHelper output)
         return false;
     }
 
+    private static string Diagnostics(Setup setup)
+    {
+        DeviceCounters c = setup.Host.Device.Counters;
+        string drops = string.Join(", ", Enum.GetValues<DropReason>().Where(r => c[r] > 0).Select(r => $"{r}={c[r]}"));
+        return $"our device: initiations sent {c.HandshakeInitiationsSent}, responses sent {c.HandshakeResponsesSent}, completed {c.HandshakesCompleted}, drops [{drops}], faults [{string.Join("; ", setup.Host.Faults)}]\n"
+            + $"wireguard-go output:\n{string.Join("\n", setup.WireGuardGo.Process.RecentOutput())}";
+    }
+
     [Fact]
     public async Task We_initiate_ping_wireguard_go_then_rekey_and_keep_talking()
     {
         await using Setup setup = await StartAsync();
 
-        Assert.True(await PingThroughTunnelAsync(setup, 1, TimeSpan.FromSeconds(15)), "no echo reply from wireguard-go through the tunnel");
+        Assert.True(await PingThroughTunnelAsync(setup, 1, TimeSpan.FromSeconds(15)), "no echo reply from wireguard-go through the tunnel\n" + Diagnostics(setup));
         Assert.Equal(1, setup.Host.Device.Counters.HandshakesCompleted);
         WireGuardDump dump = await setup.WireGuardGo.ShowDumpAsync();
         Assert.True(dump.Peer(setup.OurPublicKey).LatestHandshake > DateTimeOffset.UnixEpoch, "wireguard-go reports no handshake");
@@ -136,9 +144,9 @@ public sealed class WireGuardGoSessionInteropTests(ITestOutputHelper output)
         // Age our session past REKEY_AFTER_TIME: the next send triggers a second handshake.
         Keypair first = setup.PeerOnUs.Current!;
         setup.Time.Advance(TimeSpan.FromSeconds(125));
-        Assert.True(await PingThroughTunnelAsync(setup, 2, TimeSpan.FromSeconds(15)), "no echo reply after the rekey");
+        Assert.True(await PingThroughTunnelAsync(setup, 2, TimeSpan.FromSeconds(15)), "no echo reply after the rekey\n" + Diagnostics(setup));
         await ProcessRunner.WaitUntilAsync(() => setup.Host.Device.Counters.HandshakesCompleted >= 2, TimeSpan.FromSeconds(10), "a second handshake (rekey)");
-        Assert.True(await PingThroughTunnelAsync(setup, 3, TimeSpan.FromSeconds(15)), "no echo reply on the new keys");
+        Assert.True(await PingThroughTunnelAsync(setup, 3, TimeSpan.FromSeconds(15)), "no echo reply on the new keys\n" + Diagnostics(setup));
         Assert.NotSame(first, setup.PeerOnUs.Current);
         Assert.Empty(setup.Host.Faults);
     }
@@ -150,7 +158,7 @@ public sealed class WireGuardGoSessionInteropTests(ITestOutputHelper output)
 
         ProcessResult ping = await setup.WireGuardGo.Namespace.ExecAsync(
             ["ping", "-c", "3", "-i", "0.3", "-W", "5", "10.99.0.2"], new RunOptions { Check = false, Timeout = TimeSpan.FromSeconds(20) });
-        Assert.True(ping.ExitCode == 0, $"ping from wireguard-go's side failed:\n{ping.StandardOutput}\n{ping.StandardError}");
+        Assert.True(ping.ExitCode == 0, $"ping from wireguard-go's side failed:\n{ping.StandardOutput}\n{ping.StandardError}\n" + Diagnostics(setup));
         Assert.True(setup.Host.Device.Counters.HandshakeResponsesSent >= 1, "we never answered a handshake initiation");
         Assert.Equal(0, setup.Host.Device.Counters.HandshakeInitiationsSent);
         Assert.Empty(setup.Host.Faults);
@@ -173,7 +181,7 @@ public sealed class WireGuardGoSessionInteropTests(ITestOutputHelper output)
             ProcessResult ping = await setup.WireGuardGo.Namespace.ExecAsync(
                 ["ping", "-c", "2", "-W", "2", "10.99.0.2"], new RunOptions { Check = false, Timeout = TimeSpan.FromSeconds(15) });
             Assert.NotEqual(0, ping.ExitCode);
-            Assert.True(setup.Host.Device.Counters[DropReason.UnknownPeer] >= 1, "wireguard-go's initiation was not seen and refused");
+            Assert.True(setup.Host.Device.Counters[DropReason.UnknownPeer] >= 1, "wireguard-go's initiation was not seen and refused\n" + Diagnostics(setup));
             Assert.Equal(0, setup.Host.Device.Counters.HandshakeResponsesSent);
         }
     }
