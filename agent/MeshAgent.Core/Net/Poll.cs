@@ -1,0 +1,93 @@
+using System.Runtime.InteropServices;
+using MeshAgent.Core.Interop.Linux;
+using static MeshAgent.Core.Interop.Linux.Interop;
+
+namespace MeshAgent.Core.Net;
+
+/// <summary>Which of the descriptors given to <see cref="Poll.WaitReadable"/> became ready. Both may be set.</summary>
+[Flags]
+public enum PollResult
+{
+    /// <summary>The timeout expired first.</summary>
+    TimedOut = 0,
+
+    /// <summary>The device or socket is readable, or has an error or hang-up its next read will report.</summary>
+    Readable = 1,
+
+    /// <summary>The stop <see cref="EventFd"/> was signalled: the caller should stop.</summary>
+    Woken = 2,
+}
+
+/// <summary>poll(2) helpers for data-plane threads: block until there is work or a stop signal.</summary>
+public static class Poll
+{
+    /// <summary>
+    /// Blocks the calling thread until <paramref name="fd"/> is readable, <paramref name="wake"/> is
+    /// signalled, or <paramref name="timeoutMilliseconds"/> pass (-1 = forever). Does not allocate.
+    /// </summary>
+    public static unsafe PollResult WaitReadable(SafeHandle fd, EventFd wake, int timeoutMilliseconds = Timeout.Infinite)
+    {
+        ArgumentNullException.ThrowIfNull(fd);
+        ArgumentNullException.ThrowIfNull(wake);
+        ArgumentOutOfRangeException.ThrowIfLessThan(timeoutMilliseconds, Timeout.Infinite);
+
+        bool fdRef = false;
+        bool wakeRef = false;
+        try
+        {
+            // poll takes raw descriptors; the references keep both open (not closed and reused) meanwhile.
+            fd.DangerousAddRef(ref fdRef);
+            wake.Handle.DangerousAddRef(ref wakeRef);
+            Libc.pollfd* fds = stackalloc Libc.pollfd[2];
+            fds[0] = new Libc.pollfd { fd = (int)fd.DangerousGetHandle(), events = Libc.POLLIN };
+            fds[1] = new Libc.pollfd { fd = (int)wake.Handle.DangerousGetHandle(), events = Libc.POLLIN };
+
+            long deadline = timeoutMilliseconds < 0 ? 0 : Environment.TickCount64 + timeoutMilliseconds;
+            int remaining = timeoutMilliseconds;
+            while (true)
+            {
+                int n = Libc.poll(fds, 2, remaining);
+                if (n >= 0)
+                {
+                    break;
+                }
+
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno != Libc.EINTR)
+                {
+                    throw new NativeCallException($"poll on fd {fds[0].fd} and eventfd {fds[1].fd} failed: {Errno.Describe(errno)}", errno);
+                }
+
+                if (timeoutMilliseconds >= 0)
+                {
+                    remaining = (int)Math.Max(0, deadline - Environment.TickCount64);
+                }
+            }
+
+            PollResult result = PollResult.TimedOut;
+            if (fds[0].revents != 0)
+            {
+                result |= PollResult.Readable;
+            }
+
+            if (fds[1].revents != 0)
+            {
+                result |= PollResult.Woken;
+            }
+
+            return result;
+        }
+        finally
+        {
+            if (wakeRef)
+            {
+                wake.Handle.DangerousRelease();
+            }
+
+            if (fdRef)
+            {
+                fd.DangerousRelease();
+            }
+        }
+    }
+}
