@@ -16,6 +16,7 @@ public static class Program
     {
         var root = new RootCommand("meshagent: a peer-to-peer mesh VPN agent that speaks the WireGuard protocol");
         Add(root, KeyCommands.Create());
+        Add(root, RunCommand.Create());
         return root;
     }
 

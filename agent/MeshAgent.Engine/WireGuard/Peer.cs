@@ -27,7 +27,7 @@ public sealed class Peer
     private volatile Keypair? _current;
     private volatile Keypair? _previous;
     private volatile Keypair? _next;
-    private volatile IPEndPoint? _endpoint;
+    private volatile PeerEndpoint? _endpoint;
 
     // Handshake in flight (initiator side), guarded by _lock.
     internal HandshakeState? PendingHandshake;
@@ -64,7 +64,7 @@ public sealed class Peer
             presharedKey.CopyTo(_presharedKey);
         }
 
-        _endpoint = endpoint;
+        _endpoint = endpoint is null ? null : new PeerEndpoint(endpoint);
         PersistentKeepaliveInterval = persistentKeepalive;
         Cookies = new CookieGenerator(publicKey, time);
     }
@@ -85,8 +85,15 @@ public sealed class Peer
     /// <summary>Where we send; updated from the source of every authenticated packet (roaming).</summary>
     public IPEndPoint? Endpoint
     {
+        get => _endpoint?.IP;
+        set => _endpoint = value is null ? null : new PeerEndpoint(value);
+    }
+
+    /// <summary>The endpoint in both forms (data plane: <see cref="PeerEndpoint.Udp"/>).</summary>
+    public PeerEndpoint? CurrentEndpoint
+    {
         get => _endpoint;
-        set => _endpoint = value;
+        internal set => _endpoint = value;
     }
 
     /// <summary>The keypair we send with. Null until a session is confirmed.</summary>

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
 using MeshAgent.Core.Crypto;
+using MeshAgent.Core.Net;
 using MeshAgent.Core.Noise;
 using MeshAgent.Core.WireGuard;
 
@@ -184,7 +185,11 @@ public sealed class WireGuardDevice : IDisposable
     /// (roaming) and timers. Never throws on network input; allocation-free unless a
     /// keypair rotates.
     /// </summary>
-    public InboundResult ReceiveTransport(Span<byte> datagram, IPEndPoint source)
+    public InboundResult ReceiveTransport(Span<byte> datagram, IPEndPoint source) =>
+        ReceiveTransport(datagram, UdpEndpoint.FromIPEndPoint(source));
+
+    /// <inheritdoc cref="ReceiveTransport(Span{byte}, IPEndPoint)"/>
+    public InboundResult ReceiveTransport(Span<byte> datagram, in UdpEndpoint source)
     {
         if (!TransportHeader.TryRead(datagram, out TransportHeader header))
         {
@@ -838,6 +843,16 @@ public sealed class WireGuardDevice : IDisposable
         if (current is null || !current.Equals(source))
         {
             peer.Endpoint = source;
+        }
+    }
+
+    /// <summary>Roaming on the data path: allocates only when the endpoint really changed.</summary>
+    private static void UpdateEndpoint(Peer peer, in UdpEndpoint source)
+    {
+        PeerEndpoint? current = peer.CurrentEndpoint;
+        if (current is null || current.Udp != source)
+        {
+            peer.CurrentEndpoint = new PeerEndpoint(source);
         }
     }
 

@@ -1,0 +1,18 @@
+namespace MeshAgent.Engine.DataPlane;
+
+/// <summary>Data-plane drops and totals; lock-free, read by status and metrics.</summary>
+public sealed class DataPlaneCounters
+{
+    public long PacketsFromTun;
+    public long PacketsToTun;
+    public long NoRoute;
+    public long NoEndpoint;
+    public long SourceNotAllowed;
+    public long TunReadErrors;
+    public long TunWriteErrors;
+    public long UdpReceiveErrors;
+    public long UdpSendFailures;
+    public long ControlQueueFull;
+    public long UnknownDatagrams;
+    public long Batches;
+}

@@ -1,0 +1,301 @@
+using System.Collections.Concurrent;
+using MeshAgent.Core.Net;
+using MeshAgent.Core.WireGuard;
+using MeshAgent.Engine.Routing;
+using MeshAgent.Engine.WireGuard;
+
+namespace MeshAgent.Engine.DataPlane;
+
+/// <summary>
+/// The packet pipeline between a TUN device ("inside") and a UDP socket ("outside"),
+/// after wireguard-go's device/send.go and receive.go and nebula's inside.go/outside.go:
+///
+///   inside thread:  poll(TUN, stop) → read packets into send-batch slots at offset 16
+///                   (headroom for the transport header) → cryptokey routing by destination →
+///                   seal in place (tag in tailroom) → one sendmmsg per batch.
+///   outside thread: poll(UDP, stop) → recvmmsg batch (GRO super-datagrams split by segment
+///                   size) → type 4: open in place, inner source checked against the sender's
+///                   AllowedIPs, written to the TUN; types 1–3: copied to the control queue.
+///   control thread: handshakes from the bounded queue, then the device timers.
+///
+/// Planes meet at two seams only (STYLE rule 4): the routing table is an immutable snapshot
+/// read with Volatile.Read, and handshake messages cross through a bounded queue written with
+/// a drop-and-count when full. Data threads block only in poll and are woken by an eventfd to
+/// stop (STYLE rule 3). No allocation per packet: all buffers are owned by the two batches.
+/// </summary>
+public sealed class WireGuardDataPlane : IDisposable
+{
+    public const int BatchSize = 64;
+    private const int ControlQueueLimit = 1024;
+    private const int Headroom = TransportHeader.HeaderSize;
+    private const int Tailroom = TransportHeader.PaddingMultiple + TransportHeader.TagSize;
+
+    private readonly WireGuardDevice _device;
+    private readonly TunDevice _tun;
+    private readonly UdpBatchSocket _udp;
+    private readonly int _mtu;
+    private readonly EventFd _stop = new();
+    private readonly AutoResetEvent _controlWakeup = new(false);
+    private readonly ConcurrentQueue<(byte[] Datagram, UdpEndpoint Source)> _controlQueue = new();
+    private readonly Thread _inside;
+    private readonly Thread _outside;
+    private readonly Thread _control;
+    private volatile bool _stopping;
+    private AllowedIpsTable<Peer> _routes = AllowedIpsTable<Peer>.Empty;
+
+    public WireGuardDataPlane(WireGuardDevice device, TunDevice tun, UdpBatchSocket udp, int mtu)
+    {
+        _device = device;
+        _tun = tun;
+        _udp = udp;
+        _mtu = mtu;
+        _device.ControlWakeup = () => _controlWakeup.Set();
+        _inside = new Thread(InsideLoop) { IsBackground = true, Name = "dp-inside" };
+        _outside = new Thread(OutsideLoop) { IsBackground = true, Name = "dp-outside" };
+        _control = new Thread(ControlLoop) { IsBackground = true, Name = "dp-control" };
+    }
+
+    public DataPlaneCounters Counters { get; } = new();
+
+    /// <summary>Unexpected exceptions on the data-plane threads (bugs); a thread that faults stops.</summary>
+    public ConcurrentQueue<Exception> Faults { get; } = new();
+
+    /// <summary>Cryptokey routing snapshot; the control plane swaps it whole.</summary>
+    public AllowedIpsTable<Peer> Routes
+    {
+        get => Volatile.Read(ref _routes);
+        set => Volatile.Write(ref _routes, value);
+    }
+
+    public void Start()
+    {
+        _control.Start();
+        _outside.Start();
+        _inside.Start();
+    }
+
+    // ------------------------------------------------------------------ inside: TUN → UDP
+
+    private void InsideLoop()
+    {
+        try
+        {
+            using var batch = new UdpSendBatch(BatchSize, Headroom + TunDevice.MaxReadSize + Tailroom);
+            Span<byte> virtio = stackalloc byte[VirtioNetHeader.Size];
+            while (!_stopping)
+            {
+                if (Poll.WaitReadable(_tun.Handle, _stop) != PollResult.Readable || _stopping)
+                {
+                    continue;
+                }
+
+                int count = 0;
+                while (count < BatchSize)
+                {
+                    // owned by the batch: slot `count` until the sendmmsg below.
+                    Span<byte> slot = batch.GetBuffer(count);
+                    int length = _tun.HasVirtioHeader
+                        ? _tun.Read(virtio, slot[Headroom..^Tailroom])
+                        : _tun.Read(slot[Headroom..^Tailroom]);
+                    if (length <= 0)
+                    {
+                        if (length < 0)
+                        {
+                            Interlocked.Increment(ref Counters.TunReadErrors);
+                        }
+
+                        break;
+                    }
+
+                    Interlocked.Increment(ref Counters.PacketsFromTun);
+                    if (PrepareOutbound(slot, length, out int messageLength, out UdpEndpoint destination))
+                    {
+                        batch.Set(count, messageLength, destination);
+                        count++;
+                    }
+                }
+
+                if (count > 0)
+                {
+                    Interlocked.Increment(ref Counters.Batches);
+                    UdpSendResult result = _udp.Send(batch, count);
+                    if (result.Failed > 0)
+                    {
+                        Interlocked.Add(ref Counters.UdpSendFailures, result.Failed);
+                    }
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            Faults.Enqueue(e);
+        }
+    }
+
+    /// <summary>Routes and seals one packet in its slot. borrowed: slot, until the batch is sent.</summary>
+    private bool PrepareOutbound(Span<byte> slot, int length, out int messageLength, out UdpEndpoint destination)
+    {
+        messageLength = 0;
+        destination = default;
+        ReadOnlySpan<byte> packet = slot.Slice(Headroom, length);
+        Peer? peer = Routes.LookupDestination(packet);
+        if (peer is null)
+        {
+            Interlocked.Increment(ref Counters.NoRoute);
+            return false;
+        }
+
+        PeerEndpoint? endpoint = peer.CurrentEndpoint;
+        if (endpoint is null)
+        {
+            Interlocked.Increment(ref Counters.NoEndpoint);
+            return false;
+        }
+
+        switch (_device.TrySeal(peer, slot, length, _mtu, out messageLength))
+        {
+            case SealStatus.Sealed:
+                destination = endpoint.Udp;
+                return true;
+            case SealStatus.NoSession:
+                // Rare (no session yet, or keys expired): the engine copies and stages the packet.
+                _device.SendPacket(peer, packet, _mtu);
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    // ------------------------------------------------------------------ outside: UDP → TUN
+
+    private void OutsideLoop()
+    {
+        try
+        {
+            using var batch = new UdpReceiveBatch(BatchSize, _udp.GroEnabled ? UdpReceiveBatch.GroBufferSize : 2048);
+            ReadOnlySpan<byte> virtio = stackalloc byte[VirtioNetHeader.Size]; // all zero: no offload on writes
+            while (!_stopping)
+            {
+                if (Poll.WaitReadable(_udp.Handle, _stop) != PollResult.Readable || _stopping)
+                {
+                    continue;
+                }
+
+                int received = _udp.Receive(batch);
+                if (received < 0)
+                {
+                    Interlocked.Increment(ref Counters.UdpReceiveErrors);
+                    continue;
+                }
+
+                for (int i = 0; i < received; i++)
+                {
+                    Span<byte> message = batch.GetMessage(i);
+                    UdpEndpoint source = batch.GetSource(i);
+                    int segment = batch.GetSegmentSize(i);
+                    if (segment <= 0 || segment >= message.Length)
+                    {
+                        HandleDatagram(message, source, virtio);
+                        continue;
+                    }
+
+                    // A GRO super-datagram: consecutive datagrams of `segment` bytes, the last may be shorter.
+                    for (int offset = 0; offset < message.Length; offset += segment)
+                    {
+                        HandleDatagram(message.Slice(offset, Math.Min(segment, message.Length - offset)), source, virtio);
+                    }
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            Faults.Enqueue(e);
+        }
+    }
+
+    /// <summary>borrowed: datagram, valid until the next recvmmsg.</summary>
+    private void HandleDatagram(Span<byte> datagram, in UdpEndpoint source, ReadOnlySpan<byte> virtio)
+    {
+        if (!WireGuardMessage.LooksLikeWireGuard(datagram))
+        {
+            Interlocked.Increment(ref Counters.UnknownDatagrams);
+            return;
+        }
+
+        if (datagram[0] != (byte)MessageType.TransportData)
+        {
+            if (_controlQueue.Count >= ControlQueueLimit)
+            {
+                Interlocked.Increment(ref Counters.ControlQueueFull);
+                return;
+            }
+
+            _controlQueue.Enqueue((datagram.ToArray(), source));
+            _controlWakeup.Set();
+            return;
+        }
+
+        InboundResult result = _device.ReceiveTransport(datagram, source);
+        if (result.Kind != InboundKind.Data)
+        {
+            return;
+        }
+
+        ReadOnlySpan<byte> packet = datagram.Slice(result.PayloadOffset, result.PayloadLength);
+        if (!Routes.IsAllowedSource(packet, result.Peer!))
+        {
+            Interlocked.Increment(ref Counters.SourceNotAllowed);
+            return;
+        }
+
+        int written = _tun.HasVirtioHeader ? _tun.Write(virtio, packet) : _tun.Write(packet);
+        if (written < 0)
+        {
+            Interlocked.Increment(ref Counters.TunWriteErrors);
+        }
+        else
+        {
+            Interlocked.Increment(ref Counters.PacketsToTun);
+        }
+    }
+
+    // ------------------------------------------------------------------ control
+
+    private void ControlLoop()
+    {
+        while (!_stopping)
+        {
+            _controlWakeup.WaitOne(TimeSpan.FromMilliseconds(100));
+            try
+            {
+                while (_controlQueue.TryDequeue(out (byte[] Datagram, UdpEndpoint Source) item))
+                {
+                    _device.ProcessHandshake(item.Datagram, item.Source.ToIPEndPoint(), _controlQueue.Count);
+                }
+
+                _device.Tick();
+            }
+            catch (Exception e)
+            {
+                Faults.Enqueue(e);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        _stop.Signal();
+        _controlWakeup.Set();
+        foreach (Thread thread in new[] { _inside, _outside, _control })
+        {
+            if (thread.IsAlive)
+            {
+                thread.Join(TimeSpan.FromSeconds(5));
+            }
+        }
+
+        _stop.Dispose();
+        _controlWakeup.Dispose();
+    }
+}
