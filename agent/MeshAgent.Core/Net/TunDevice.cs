@@ -299,10 +299,10 @@ public sealed class TunDevice : IDisposable
     private static string SetIffHint(int errno, string name, TunOptions options) => errno switch
     {
         Libc.EPERM or Libc.EACCES => " — run as root or grant CAP_NET_ADMIN",
-        Libc.EBUSY => $" — another process has {name} open; stop it or choose another name",
-        Libc.EINVAL => $" — {name} already exists as a different kind of device or with other flags"
-            + (options.MultiQueue ? " (it must be multi-queue)" : " (it is multi-queue?)")
-            + $"; delete it (ip link delete {name}) or choose another name",
+        Libc.EBUSY => $" — something (another meshagent?) already has {name} open; stop it or choose another name",
+        Libc.EINVAL => $" — {name} already exists as another kind of device, or as a TUN that is "
+            + (options.MultiQueue ? "single-queue" : "multi-queue")
+            + $"; choose another name or delete it (ip link delete {name})",
         _ => string.Empty,
     };
 
