@@ -116,11 +116,7 @@ public sealed class TunDevice : IDisposable
     /// <returns>Packet bytes (excluding the header); 0 if nothing queued; a negative errno on failure.</returns>
     public unsafe int Read(Span<byte> virtioHeader, Span<byte> packet)
     {
-        if (virtioHeader.Length != VirtioNetHeader.Size)
-        {
-            throw new ArgumentException($"the virtio header span must be exactly {VirtioNetHeader.Size} bytes", nameof(virtioHeader));
-        }
-
+        CheckVirtioHeader(virtioHeader.Length);
         fixed (byte* h = virtioHeader)
         fixed (byte* p = packet)
         {
@@ -173,6 +169,7 @@ public sealed class TunDevice : IDisposable
     /// <returns>Bytes written including the header, or a negative errno.</returns>
     public unsafe int Write(ReadOnlySpan<byte> virtioHeader, ReadOnlySpan<byte> packet)
     {
+        CheckVirtioHeader(virtioHeader.Length);
         fixed (byte* h = virtioHeader)
         fixed (byte* p = packet)
         {
@@ -198,6 +195,20 @@ public sealed class TunDevice : IDisposable
 
     public void Dispose() => _handle.Dispose();
 
+    /// <summary>The split Read/Write overloads are for devices with a virtio header, and take exactly one.</summary>
+    private void CheckVirtioHeader(int length)
+    {
+        if (!HasVirtioHeader)
+        {
+            throw new InvalidOperationException($"TUN device {Name} has no virtio header (IFF_VNET_HDR): use Read(Span<byte>) / Write(ReadOnlySpan<byte>)");
+        }
+
+        if (length != VirtioNetHeader.Size)
+        {
+            throw new ArgumentException($"the virtio header span must be exactly {VirtioNetHeader.Size} bytes, not {length}");
+        }
+    }
+
     private static unsafe TunDevice Open(string name, TunOptions options)
     {
         ValidateName(name);
@@ -219,7 +230,7 @@ public sealed class TunDevice : IDisposable
             throw errno switch
             {
                 Libc.ENOENT or Libc.ENODEV or Libc.ENXIO => new NativeCallException(
-                    $"{TunPath} missing — load the tun module (modprobe tun) ({Errno.Describe(errno)} opening it for TUN device {name})", errno),
+                    $"creating TUN device {name} failed: {TunPath} missing ({Errno.Name(errno)}) — load the tun module (modprobe tun)", errno),
                 Libc.EACCES or Libc.EPERM => new NativeCallException(
                     $"creating TUN device {name} failed: opening {TunPath}: {Errno.Describe(errno)} — run as root or grant CAP_NET_ADMIN", errno),
                 _ => new NativeCallException($"creating TUN device {name} failed: opening {TunPath}: {Errno.Describe(errno)}", errno),
@@ -299,10 +310,10 @@ public sealed class TunDevice : IDisposable
     private static string SetIffHint(int errno, string name, TunOptions options) => errno switch
     {
         Libc.EPERM or Libc.EACCES => " — run as root or grant CAP_NET_ADMIN",
-        Libc.EBUSY => $" — another process has {name} open; stop it or choose another name",
-        Libc.EINVAL => $" — {name} already exists as a different kind of device or with other flags"
-            + (options.MultiQueue ? " (it must be multi-queue)" : " (it is multi-queue?)")
-            + $"; delete it (ip link delete {name}) or choose another name",
+        Libc.EBUSY => $" — something (another meshagent?) already has {name} open; stop it or choose another name",
+        Libc.EINVAL => $" — {name} already exists as another kind of device, or as a TUN that is "
+            + (options.MultiQueue ? "single-queue" : "multi-queue")
+            + $"; choose another name or delete it (ip link delete {name})",
         _ => string.Empty,
     };
 
