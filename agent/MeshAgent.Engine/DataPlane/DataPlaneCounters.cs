@@ -15,4 +15,6 @@ public sealed class DataPlaneCounters
     public long ControlQueueFull;
     public long UnknownDatagrams;
     public long Batches;
+    public long Segments;
+    public long MalformedFromTun;
 }

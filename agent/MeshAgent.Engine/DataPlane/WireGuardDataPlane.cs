@@ -76,11 +76,24 @@ public sealed class WireGuardDataPlane : IDisposable
 
     // ------------------------------------------------------------------ inside: TUN → UDP
 
+    /// <summary>
+    /// Slot size of the send batch: a TCP super-packet (≤ 64 KiB) becomes at most
+    /// <see cref="MaxSegments"/> sealed datagrams laid out back to back in one slot and sent as
+    /// one UDP GSO message (one segment size; the last may be shorter).
+    /// </summary>
+    private const int MaxSegments = 64;
+    private const int SlotSize = MaxSegments * 1536;
+
+    /// <summary>A UDP send (GSO or not) carries at most 65,535 − 8 − 40 bytes of payload.</summary>
+    private const int MaxGsoBytes = 65_000;
+
     private void InsideLoop()
     {
         try
         {
-            using var batch = new UdpSendBatch(BatchSize, Headroom + TunDevice.MaxReadSize + Tailroom);
+            using var batch = new UdpSendBatch(BatchSize, SlotSize);
+            // owned: the TUN read buffer; every packet is copied out of it (into a slot) before the next read.
+            byte[] raw = GC.AllocateArray<byte>(TunDevice.MaxReadSize, pinned: true);
             Span<byte> virtio = stackalloc byte[VirtioNetHeader.Size];
             while (!_stopping)
             {
@@ -92,11 +105,7 @@ public sealed class WireGuardDataPlane : IDisposable
                 int count = 0;
                 while (count < BatchSize)
                 {
-                    // owned by the batch: slot `count` until the sendmmsg below.
-                    Span<byte> slot = batch.GetBuffer(count);
-                    int length = _tun.HasVirtioHeader
-                        ? _tun.Read(virtio, slot[Headroom..^Tailroom])
-                        : _tun.Read(slot[Headroom..^Tailroom]);
+                    int length = _tun.HasVirtioHeader ? _tun.Read(virtio, raw) : _tun.Read(raw);
                     if (length <= 0)
                     {
                         if (length < 0)
@@ -108,22 +117,16 @@ public sealed class WireGuardDataPlane : IDisposable
                     }
 
                     Interlocked.Increment(ref Counters.PacketsFromTun);
-                    if (PrepareOutbound(slot, length, out int messageLength, out UdpEndpoint destination))
+                    VirtioNetHeader header = default;
+                    if (_tun.HasVirtioHeader)
                     {
-                        batch.Set(count, messageLength, destination);
-                        count++;
+                        VirtioNetHeader.TryRead(virtio, out header);
                     }
+
+                    PrepareOutbound(raw.AsSpan(0, length), header, batch, ref count);
                 }
 
-                if (count > 0)
-                {
-                    Interlocked.Increment(ref Counters.Batches);
-                    UdpSendResult result = _udp.Send(batch, count);
-                    if (result.Failed > 0)
-                    {
-                        Interlocked.Add(ref Counters.UdpSendFailures, result.Failed);
-                    }
-                }
+                Flush(batch, ref count);
             }
         }
         catch (Exception e)
@@ -132,34 +135,142 @@ public sealed class WireGuardDataPlane : IDisposable
         }
     }
 
-    /// <summary>Routes and seals one packet in its slot. borrowed: slot, until the batch is sent.</summary>
-    private bool PrepareOutbound(Span<byte> slot, int length, out int messageLength, out UdpEndpoint destination)
+    /// <summary>
+    /// Routes one packet from the TUN, segments it if it is a TSO super-packet, and seals each
+    /// segment in place in batch slots: a super-packet's datagrams lie back to back in a slot
+    /// and leave as one UDP GSO message (one segment size, the last may be shorter), split
+    /// over several slots when it would exceed what one UDP send can carry.
+    /// borrowed: packet until the next TUN read; slots until the batch is sent.
+    /// </summary>
+    private void PrepareOutbound(Span<byte> packet, in VirtioNetHeader header, UdpSendBatch batch, ref int count)
     {
-        messageLength = 0;
-        destination = default;
-        ReadOnlySpan<byte> packet = slot.Slice(Headroom, length);
         Peer? peer = Routes.LookupDestination(packet);
         if (peer is null)
         {
             Interlocked.Increment(ref Counters.NoRoute);
-            return false;
+            return;
         }
 
         PeerEndpoint? endpoint = peer.CurrentEndpoint;
         if (endpoint is null)
         {
             Interlocked.Increment(ref Counters.NoEndpoint);
-            return false;
+            return;
         }
 
-        switch (_device.TrySeal(peer, slot, length, _mtu, out messageLength))
+        UdpEndpoint destination = endpoint.Udp;
+        if (header.GsoType == VirtioGsoType.None)
+        {
+            Span<byte> slot = batch.GetBuffer(count);
+            if (!GsoSegmenter.TryCompleteChecksum(packet, header) || packet.Length > slot.Length - Headroom - Tailroom)
+            {
+                Interlocked.Increment(ref Counters.MalformedFromTun);
+                return;
+            }
+
+            packet.CopyTo(slot[Headroom..]);
+            if (Seal(peer, slot, packet.Length, out int messageLength))
+            {
+                batch.Set(count++, messageLength, destination);
+            }
+
+            return;
+        }
+
+        int segments = GsoSegmenter.SegmentCount(packet, header);
+        if (segments == 0)
+        {
+            Interlocked.Increment(ref Counters.MalformedFromTun);
+            return;
+        }
+
+        Interlocked.Add(ref Counters.Segments, segments);
+        int offset = 0;
+        int segmentSize = 0;
+        for (int i = 0; i < segments; i++)
+        {
+            Span<byte> slot = batch.GetBuffer(count);
+            if (offset > 0 && (offset + segmentSize > MaxGsoBytes || offset + segmentSize > slot.Length))
+            {
+                // This slot is full: emit it and continue the super-packet in the next one.
+                batch.Set(count++, offset, destination, offset > segmentSize ? segmentSize : 0);
+                offset = 0;
+                if (count == BatchSize)
+                {
+                    Flush(batch, ref count);
+                }
+
+                slot = batch.GetBuffer(count);
+            }
+
+            Span<byte> region = slot[offset..];
+            int length = GsoSegmenter.WriteSegment(packet, header, i, region[Headroom..^Tailroom]);
+            if (length == 0)
+            {
+                Interlocked.Increment(ref Counters.MalformedFromTun);
+                break;
+            }
+
+            if (!Seal(peer, region, length, out int sealedLength))
+            {
+                continue; // staged by the engine (no session yet)
+            }
+
+            if (offset == 0)
+            {
+                segmentSize = sealedLength;
+            }
+
+            offset += sealedLength;
+            if (sealedLength != segmentSize)
+            {
+                // Only the last datagram of a GSO message may be shorter: close the message.
+                batch.Set(count++, offset, destination, offset > sealedLength ? segmentSize : 0);
+                offset = 0;
+                if (count == BatchSize)
+                {
+                    Flush(batch, ref count);
+                }
+            }
+        }
+
+        if (offset > 0)
+        {
+            batch.Set(count++, offset, destination, offset > segmentSize ? segmentSize : 0);
+            if (count == BatchSize)
+            {
+                Flush(batch, ref count);
+            }
+        }
+    }
+
+    /// <summary>One sendmmsg for the prepared slots.</summary>
+    private void Flush(UdpSendBatch batch, ref int count)
+    {
+        if (count == 0)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref Counters.Batches);
+        UdpSendResult result = _udp.Send(batch, count);
+        if (result.Failed > 0)
+        {
+            Interlocked.Add(ref Counters.UdpSendFailures, result.Failed);
+        }
+
+        count = 0;
+    }
+
+    private bool Seal(Peer peer, Span<byte> region, int length, out int messageLength)
+    {
+        switch (_device.TrySeal(peer, region, length, _mtu, out messageLength))
         {
             case SealStatus.Sealed:
-                destination = endpoint.Udp;
                 return true;
             case SealStatus.NoSession:
                 // Rare (no session yet, or keys expired): the engine copies and stages the packet.
-                _device.SendPacket(peer, packet, _mtu);
+                _device.SendPacket(peer, region.Slice(Headroom, length), _mtu);
                 return false;
             default:
                 return false;
