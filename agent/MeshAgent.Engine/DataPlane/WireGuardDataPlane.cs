@@ -42,6 +42,7 @@ public sealed class WireGuardDataPlane : IDisposable
     private readonly Thread _control;
     private volatile bool _stopping;
     private AllowedIpsTable<Peer> _routes = AllowedIpsTable<Peer>.Empty;
+    private TcpCoalescer? _coalescer; // outside thread only
 
     public WireGuardDataPlane(WireGuardDevice device, TunDevice tun, UdpBatchSocket udp, int mtu)
     {
@@ -284,7 +285,10 @@ public sealed class WireGuardDataPlane : IDisposable
         try
         {
             using var batch = new UdpReceiveBatch(BatchSize, _udp.GroEnabled ? UdpReceiveBatch.GroBufferSize : 2048);
-            ReadOnlySpan<byte> virtio = stackalloc byte[VirtioNetHeader.Size]; // all zero: no offload on writes
+            var tunWriter = new TunWriter(_tun, Counters);
+            // With a virtio header the kernel accepts GSO super-packets: merge TCP segments (GRO).
+            _coalescer = _tun.HasVirtioHeader ? new TcpCoalescer(tunWriter) : null;
+            ReadOnlySpan<byte> virtio = stackalloc byte[VirtioNetHeader.Size]; // all zero: no offload on plain writes
             while (!_stopping)
             {
                 if (Poll.WaitReadable(_udp.Handle, _stop) != PollResult.Readable || _stopping)
@@ -316,6 +320,8 @@ public sealed class WireGuardDataPlane : IDisposable
                         HandleDatagram(message.Slice(offset, Math.Min(segment, message.Length - offset)), source, virtio);
                     }
                 }
+
+                _coalescer?.Flush();
             }
         }
         catch (Exception e)
@@ -359,14 +365,28 @@ public sealed class WireGuardDataPlane : IDisposable
             return;
         }
 
+        Interlocked.Increment(ref Counters.PacketsToTun);
+        if (_coalescer is not null)
+        {
+            _coalescer.Add(packet);
+            return;
+        }
+
         int written = _tun.HasVirtioHeader ? _tun.Write(virtio, packet) : _tun.Write(packet);
         if (written < 0)
         {
             Interlocked.Increment(ref Counters.TunWriteErrors);
         }
-        else
+    }
+
+    private sealed class TunWriter(TunDevice tun, DataPlaneCounters counters) : IVirtioPacketWriter
+    {
+        public void Write(ReadOnlySpan<byte> virtioHeader, ReadOnlySpan<byte> packet)
         {
-            Interlocked.Increment(ref Counters.PacketsToTun);
+            if (tun.Write(virtioHeader, packet) < 0)
+            {
+                Interlocked.Increment(ref counters.TunWriteErrors);
+            }
         }
     }
 
@@ -391,6 +411,15 @@ public sealed class WireGuardDataPlane : IDisposable
                 Faults.Enqueue(e);
             }
         }
+    }
+
+    /// <summary>One line of totals for logs.</summary>
+    public string Summary()
+    {
+        DataPlaneCounters c = Counters;
+        return $"from tun {c.PacketsFromTun} (segments {c.Segments}), to tun {c.PacketsToTun} (super-packets {_coalescer?.SuperPackets ?? 0} of {_coalescer?.CoalescedSegments ?? 0} segments), "
+            + $"batches {c.Batches}, drops: no route {c.NoRoute}, no endpoint {c.NoEndpoint}, source not allowed {c.SourceNotAllowed}, malformed {c.MalformedFromTun}, "
+            + $"udp send failures {c.UdpSendFailures}, tun write errors {c.TunWriteErrors}, control queue full {c.ControlQueueFull}";
     }
 
     public void Dispose()

@@ -156,6 +156,11 @@ public sealed class StaticTunnel : IDisposable
 
     public void Dispose()
     {
+        if (DataPlane is not null)
+        {
+            _log.WriteLine($"meshagent: {InterfaceName}: {DataPlane.Summary()}");
+        }
+
         foreach (IDisposable owned in _owned)
         {
             try
