@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs MeshAgent on a Debian-like machine: runtime packages, a self-contained single-file
+# build of `meshagent` in /usr/local/bin, and the systemd unit meshagent@.service.
+# Needs root and the .NET 10 SDK (`dotnet`) to build.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install.sh: run as root (it installs packages, /usr/local/bin/meshagent and a systemd unit)" >&2
+  exit 1
+fi
+if ! command -v dotnet >/dev/null; then
+  echo "install.sh: the .NET 10 SDK is needed to build (https://dot.net); 'dotnet' is not on PATH" >&2
+  exit 3
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends libsodium23 iproute2 >/dev/null
+
+rid=linux-x64
+case "$(uname -m)" in aarch64) rid=linux-arm64 ;; esac
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+dotnet publish agent/MeshAgent/MeshAgent.csproj -c Release -r "$rid" --self-contained true \
+  -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true -o "$out" -nologo -v quiet
+install -m 0755 "$out/meshagent" /usr/local/bin/meshagent
+install -d -m 0700 /etc/meshagent /var/lib/meshagent
+install -D -m 0644 packaging/systemd/meshagent@.service /etc/systemd/system/meshagent@.service
+install -D -m 0644 README.md /usr/local/share/doc/meshagent/README.md
+command -v systemctl >/dev/null && systemctl daemon-reload || true
+
+echo "meshagent installed: $(/usr/local/bin/meshagent --version 2>/dev/null || echo /usr/local/bin/meshagent)"
+echo "next: put a wg-quick config in /etc/meshagent/wg0.conf, then: systemctl enable --now meshagent@wg0"
