@@ -92,13 +92,25 @@ public static class RunCommand
             return ExitCodes.Failure;
         }
 
+        int exitCode = ExitCodes.Success;
         using (tunnel)
         {
-            stop.Wait();
+            // A fault on a data-plane thread is a bug; a tunnel that silently stopped forwarding is
+            // worse than a restart, so report it and exit non-zero (systemd restarts the unit).
+            while (!stop.Wait(TimeSpan.FromSeconds(1)))
+            {
+                if (tunnel.DataPlane.Faults.TryPeek(out Exception? fault))
+                {
+                    error.WriteLine($"run: the data plane of {name} failed and stopped forwarding: {fault}");
+                    exitCode = ExitCodes.Failure;
+                    break;
+                }
+            }
+
             output.WriteLine($"meshagent: stopping {name}");
         }
 
         output.WriteLine($"meshagent: {name} removed");
-        return ExitCodes.Success;
+        return exitCode;
     }
 }
