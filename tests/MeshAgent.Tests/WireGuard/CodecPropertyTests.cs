@@ -55,7 +55,7 @@ public sealed class CodecPropertyTests
     [Fact]
     public void HandshakeInitiation_round_trips_and_matches_the_spec_layout()
     {
-        Check.One(Config(), Prop.ForAll(Arb.From(InitiationGen), (InitiationFields f) =>
+        Check.One(PropertyConfig(), Prop.ForAll(Arb.From(InitiationGen), (InitiationFields f) =>
         {
             byte[] buffer = new byte[HandshakeInitiation.Size + 7]; // longer than needed on purpose
             Array.Fill(buffer, (byte)0xEE);
@@ -82,7 +82,7 @@ public sealed class CodecPropertyTests
     [Fact]
     public void HandshakeResponse_round_trips_and_matches_the_spec_layout()
     {
-        Check.One(Config(), Prop.ForAll(Arb.From(ResponseGen), (ResponseFields f) =>
+        Check.One(PropertyConfig(), Prop.ForAll(Arb.From(ResponseGen), (ResponseFields f) =>
         {
             byte[] packet = WriteResponse(new byte[HandshakeResponse.Size], f);
 
@@ -106,7 +106,7 @@ public sealed class CodecPropertyTests
     [Fact]
     public void CookieReply_round_trips_and_matches_the_spec_layout()
     {
-        Check.One(Config(), Prop.ForAll(Arb.From(CookieGen), (CookieFields f) =>
+        Check.One(PropertyConfig(), Prop.ForAll(Arb.From(CookieGen), (CookieFields f) =>
         {
             byte[] packet = WriteCookie(new byte[CookieReply.Size], f);
 
@@ -125,7 +125,7 @@ public sealed class CodecPropertyTests
     [Fact]
     public void TransportHeader_round_trips_and_matches_the_spec_layout()
     {
-        Check.One(Config(), Prop.ForAll(Arb.From(TransportGen), (TransportFields f) =>
+        Check.One(PropertyConfig(), Prop.ForAll(Arb.From(TransportGen), (TransportFields f) =>
         {
             byte[] packet = WriteTransport(f);
 
@@ -171,7 +171,7 @@ public sealed class CodecPropertyTests
     [Fact]
     public void No_reader_throws_on_random_datagrams_and_all_agree_with_TryGetType()
     {
-        Check.One(Config(3000), Prop.ForAll(Arb.From(AnyDatagram), (byte[] datagram) => ParseEverything(datagram)));
+        Check.One(PropertyConfig(3000), Prop.ForAll(Arb.From(AnyDatagram), (byte[] datagram) => ParseEverything(datagram)));
     }
 
     private static readonly Gen<(int Position, int FarPosition, byte Value)> Edit =
@@ -196,7 +196,7 @@ public sealed class CodecPropertyTests
             from resize in Gen.Choose(-8, 8)
             select Mutate(message, edits, resize);
 
-        Check.One(Config(3000), Prop.ForAll(Arb.From(mutated), (byte[] datagram) => ParseEverything(datagram)));
+        Check.One(PropertyConfig(3000), Prop.ForAll(Arb.From(mutated), (byte[] datagram) => ParseEverything(datagram)));
     }
 
     [Theory]

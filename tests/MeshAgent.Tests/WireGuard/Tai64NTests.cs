@@ -61,7 +61,7 @@ public sealed class Tai64NTests
             from hi in Gen.Choose(0, int.MaxValue)
             from lo in Gen.Choose(0, int.MaxValue)
             select DateTimeOffset.UnixEpoch.UtcTicks - Span + (((long)hi << 31) | (uint)lo) % (2 * Span);
-        Check.One(Config(1000), Prop.ForAll(Arb.From(ticks), (long utcTicks) =>
+        Check.One(PropertyConfig(1000), Prop.ForAll(Arb.From(ticks), (long utcTicks) =>
         {
             var time = new DateTimeOffset(utcTicks, TimeSpan.Zero);
             long unixNanos = (utcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100;
@@ -79,7 +79,7 @@ public sealed class Tai64NTests
             from mid in Gen.Choose(0, 1_000_000_000)
             from near in Gen.Choose(0, 3)
             select near == 0 ? mid : hi * 1_000_000_000_000L + mid; // many near-equal pairs
-        Check.One(Config(2000), Prop.ForAll(Arb.From(unixNanos), Arb.From(unixNanos), (long a, long b) =>
+        Check.One(PropertyConfig(2000), Prop.ForAll(Arb.From(unixNanos), Arb.From(unixNanos), (long a, long b) =>
         {
             int expected = Model(a).CompareTo(Model(b));
             int actual = Tai64N.Compare(Stamp(a), Stamp(b));

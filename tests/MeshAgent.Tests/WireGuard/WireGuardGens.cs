@@ -30,5 +30,5 @@ internal static class WireGuardGens
         from bytes in Bytes(length)
         select bytes;
 
-    public static Config Config(int maxTest = 500) => FsCheck.Config.QuickThrowOnFailure.WithMaxTest(maxTest);
+    public static FsCheck.Config PropertyConfig(int maxTest = 500) => FsCheck.Config.QuickThrowOnFailure.WithMaxTest(maxTest);
 }
