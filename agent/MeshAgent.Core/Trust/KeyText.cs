@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Text;
 
 namespace MeshAgent.Core.Trust;
@@ -25,7 +26,9 @@ internal static class KeyText
 
         ReadOnlySpan<char> payload = text[prefix.Length..];
         Span<byte> decoded = stackalloc byte[KeyLength + 2];
-        if (!Base64Url.TryDecodeFromChars(payload, decoded, out int written) || written != KeyLength)
+        // DecodeFromChars reports bad input by status; TryDecodeFromChars throws FormatException on it.
+        if (Base64Url.DecodeFromChars(payload, decoded, out int consumed, out int written) != OperationStatus.Done
+            || consumed != Base64UrlLength || written != KeyLength)
         {
             return false;
         }

@@ -180,9 +180,10 @@ internal abstract record MpValue
         AnyInteger.Select(i => (MpValue)new MpInt(i)),
         ArbMap.Default.GeneratorFor<double>().Select(d => (MpValue)new MpFloat(d)),
         AnyString.Select(s => (MpValue)new MpStr(s)),
-        Gen.Choose(0, 300).SelectMany(n => Gen.ArrayOf(ArbMap.Default.GeneratorFor<byte>(), n)).Select(b => (MpValue)new MpBin(b)));
+        Gen.Frequency((9, Gen.Choose(0, 40)), (1, Gen.Choose(200, 300))) // both sides of the bin 8 / bin 16 boundary
+            .SelectMany(n => Gen.ArrayOf(ArbMap.Default.GeneratorFor<byte>(), n)).Select(b => (MpValue)new MpBin(b)));
 
-    /// <summary>Trees up to a few levels deep, containers up to 20 entries.</summary>
+    /// <summary>Trees a few levels deep; containers and bins mostly small, sometimes across a format boundary.</summary>
     public static Gen<MpValue> AnyValue => Gen.Sized(size => Tree(Math.Min(size, 40)));
 
     private static Gen<MpValue> Tree(int size) =>
@@ -190,7 +191,7 @@ internal abstract record MpValue
             ? AnyScalar
             : Gen.Frequency(
                 (3, AnyScalar),
-                (1, from n in Gen.Choose(0, 20)
+                (1, from n in Gen.Frequency((9, Gen.Choose(0, 8)), (1, Gen.Choose(14, 18))) // around the fixarray limit
                     from items in Gen.ArrayOf(Tree(size / 3), n)
                     select (MpValue)new MpArray(items)),
                 (1, from n in Gen.Choose(0, 10)

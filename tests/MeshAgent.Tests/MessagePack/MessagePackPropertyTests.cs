@@ -163,10 +163,13 @@ public sealed class MessagePackPropertyTests
         return copy[..Math.Max(0, copy.Length - cut)];
     }
 
-    /// <summary>Every typed read at every position; a refused read must leave the position unchanged.</summary>
+    /// <summary>
+    /// Every typed read at every position (every 7th beyond 256 bytes, to stay linear-ish); a refused read
+    /// must leave the position unchanged.
+    /// </summary>
     private static void ExerciseEveryRead(byte[] input, bool strict)
     {
-        for (int start = 0; start < input.Length; start++)
+        for (int start = 0; start < input.Length; start += start < 256 ? 1 : 7)
         {
             var at = new MessagePackReader(input.AsSpan(start), strict);
             _ = at.TryPeekType(out _);
