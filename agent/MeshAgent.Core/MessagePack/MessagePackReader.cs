@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Unicode;
 
 namespace MeshAgent.Core.MessagePack;
@@ -242,7 +243,7 @@ public ref struct MessagePackReader
     }
 
     /// <summary>A str value as a new string (the one allocation a caller asks for).</summary>
-    public bool TryReadString(out string? value)
+    public bool TryReadString([NotNullWhen(true)] out string? value)
     {
         value = null;
         if (!TryReadStringUtf8(out ReadOnlySpan<byte> utf8))

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -151,7 +152,7 @@ public sealed class MemberRecord
     /// Decodes structure and canonical form of the certificate and the state; signatures, network, times,
     /// revocation and routes are checked by <see cref="Verify"/>. Never throws.
     /// </summary>
-    public static bool TryDecode(ReadOnlySpan<byte> encoded, out MemberRecord? record, out string? error)
+    public static bool TryDecode(ReadOnlySpan<byte> encoded, [NotNullWhen(true)] out MemberRecord? record, [NotNullWhen(false)] out string? error)
     {
         record = null;
         var reader = new MessagePackReader(encoded, strict: true);
@@ -200,6 +201,10 @@ public sealed class MemberRecord
     /// revocation, validity period), then that the state is the certificate node's, made for this
     /// certificate, signed by that node, and advertises only approved routes.
     /// </summary>
+    /// <remarks>
+    /// Costs two Ed25519 verifications (tens of microseconds each): gossip should verify a record once when it
+    /// first arrives (keyed by its encoding) and re-check only the time and revocation parts later.
+    /// </remarks>
     public MemberRecordValidation Verify(NetworkRootPublicKey root, DateTimeOffset now, RevocationSet revoked)
     {
         switch (Certificate.Validate(root, now, revoked))

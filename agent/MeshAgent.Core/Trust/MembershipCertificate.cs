@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Sockets;
 using MeshAgent.Core.Crypto;
@@ -162,7 +163,7 @@ public sealed class MembershipCertificate
     /// time or revocation (<see cref="Validate(NetworkRootPublicKey, DateTimeOffset, RevocationSet)"/> does).
     /// Never throws; on failure <paramref name="error"/> says what is wrong.
     /// </summary>
-    public static bool TryDecode(ReadOnlySpan<byte> encoded, out MembershipCertificate? certificate, out string? error)
+    public static bool TryDecode(ReadOnlySpan<byte> encoded, [NotNullWhen(true)] out MembershipCertificate? certificate, [NotNullWhen(false)] out string? error)
     {
         certificate = null;
         if (!TrustWire.TryReadSigned(encoded, out Range tbs, out Range signature, out error))

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -67,7 +68,7 @@ public sealed class OverlayAddressAllocator
     }
 
     /// <summary>Both addresses for <paramref name="node"/>; false only when the IPv4 network is full.</summary>
-    public bool TryAllocate(NodePublicKey node, IEnumerable<IPAddress> used, out IPAddress? ipv4, out IPAddress? ipv6)
+    public bool TryAllocate(NodePublicKey node, IEnumerable<IPAddress> used, [NotNullWhen(true)] out IPAddress? ipv4, out IPAddress? ipv6)
     {
         ArgumentNullException.ThrowIfNull(used);
         IPAddress[] usedList = [.. used];
@@ -79,7 +80,7 @@ public sealed class OverlayAddressAllocator
     /// The lowest address of the CIDR not in <paramref name="used"/>, excluding the CIDR's first (network)
     /// and last (broadcast) address. False when every other address is taken. IPv6 entries are ignored.
     /// </summary>
-    public bool TryAllocateIPv4(IEnumerable<IPAddress> used, out IPAddress? address)
+    public bool TryAllocateIPv4(IEnumerable<IPAddress> used, [NotNullWhen(true)] out IPAddress? address)
     {
         ArgumentNullException.ThrowIfNull(used);
         address = null;

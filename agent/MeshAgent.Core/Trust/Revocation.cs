@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using MeshAgent.Core.MessagePack;
 
@@ -84,12 +85,12 @@ public sealed class Revocation
         root.Sign(SigningContexts.Revocation, output.WrittenSpan, signature);
         byte[] encoded = TrustWire.EncodeSigned(output.WrittenSpan, signature);
         return TryDecode(encoded, out Revocation? revocation, out string? error)
-            ? revocation!
+            ? revocation
             : throw new InvalidOperationException($"a freshly encoded revocation does not decode ({error}); this is a bug");
     }
 
     /// <summary>Decodes structure and canonical form; the signature is checked by <see cref="Verify"/>. Never throws.</summary>
-    public static bool TryDecode(ReadOnlySpan<byte> encoded, out Revocation? revocation, out string? error)
+    public static bool TryDecode(ReadOnlySpan<byte> encoded, [NotNullWhen(true)] out Revocation? revocation, [NotNullWhen(false)] out string? error)
     {
         revocation = null;
         if (!TrustWire.TryReadSigned(encoded, out Range tbs, out Range signature, out error))

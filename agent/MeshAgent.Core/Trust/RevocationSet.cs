@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
 
 namespace MeshAgent.Core.Trust;
 
@@ -26,7 +27,7 @@ public sealed class RevocationSet
 
     public bool Contains(NodePublicKey node) => _byNode.ContainsKey(node);
 
-    public bool TryGet(NodePublicKey node, out Revocation? revocation) => _byNode.TryGetValue(node, out revocation);
+    public bool TryGet(NodePublicKey node, [NotNullWhen(true)] out Revocation? revocation) => _byNode.TryGetValue(node, out revocation);
 
     /// <summary>
     /// Adds <paramref name="revocation"/> if it verifies under <paramref name="root"/>. Returns false (and
