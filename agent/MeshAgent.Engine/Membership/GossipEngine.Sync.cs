@@ -9,7 +9,7 @@ namespace MeshAgent.Engine.Membership;
 // clusters saw 3,000 concurrent push-pulls of the 10k-node list take about 7 GB. Here:
 //
 //   initiator A                                   responder B
-//   SyncBegin(hashes of 2^L buckets) ---------->  compares with its own bucket hashes
+//   SyncBegin(hashes of 128 buckets) ---------->  compares with its own bucket hashes
 //                                                 equal → SyncDone(InSync)          [the usual case]
 //                                                 for differing buckets only, from a random one on:
 //                                    <----------    A's bucket empty → the records themselves
@@ -18,26 +18,22 @@ namespace MeshAgent.Engine.Membership;
 //                    newer there → SyncPull --->  records for those prefixes
 //                                    <----------  SyncDone(Complete | Partial)
 //
-// Bounds, each independent of N: a regular begin is one frame (≤ 1,038 bytes of hashes, 2^L ≈ N/16
-// buckets); each side sends at most MaxSyncBytesPerExchange (32 KiB) per exchange; each node
-// sends at most SyncBytesPerSecond (64 KiB/s) of anti-entropy long-run, whichever role it plays
-// (token bucket); a responder serves at most MaxConcurrentSyncs peers per SyncTimeout and
-// answers "busy" beyond that. When views agree (steady state) an exchange costs one begin and
-// one done, ~560 bytes at N = 1,000. A node far behind (a join, a healed partition) catches up in
-// a series of such bounded exchanges, paced by SyncFollowUpDelay and the bandwidth cap, rather
-// than in one transfer proportional to N: the full-state-sync hazard cannot form.
+// Bounds, each independent of N: a begin is one frame (1,033 bytes); each side sends at most
+// MaxSyncBytesPerExchange (32 KiB) per exchange, digests at most half of it; each node sends at
+// most SyncBytesPerSecond (64 KiB/s) of anti-entropy long-run, whichever role it plays (token
+// bucket); a responder serves at most MaxConcurrentSyncs peers per SyncTimeout, and one peer at
+// most once per SyncFollowUpDelay / 2, answering "busy" beyond that. When views agree (steady
+// state) an exchange costs one begin and one done, about 1.2 KB with headers. A node far behind
+// (a joiner, a node back from a partition) catches up in a series of such bounded exchanges,
+// paced by SyncFollowUpDelay and the bandwidth cap, never in one transfer proportional to N: the
+// full-state-sync hazard cannot form. At 10,000 members a differing bucket holds ~80 members
+// (a 1.7 KB digest); a joiner needs ~100 exchanges (3 MB at 64 KiB/s ≈ 50 s).
 //
 // Dead and left records are not pushed to nodes that never knew the member and are not in the
 // bucket hashes (tombstones differ legitimately between nodes as they expire); they are still
 // listed in digests, so a node that holds a member alive learns of its death.
 public sealed partial class GossipEngine
 {
-    // Buckets hold about this many members at the chosen level (≤ level 7).
-    private const int TargetBucketSize = 16;
-
-    // Regular exchanges a node runs right after its bootstrap, until the hashes match.
-    private const int MaxReconcileRounds = 8;
-
     private readonly byte[] _syncBuffer;
     private readonly List<InboundSync> _inbound = new();
     private readonly List<MemberRecord> _syncScratch = new();
@@ -46,18 +42,46 @@ public sealed partial class GossipEngine
     private OutboundSync? _outSync;
     private double _syncTokens;
     private long _syncTokensAt;
-    private bool _bootstrapping;
-    private ulong _bootstrapCursor;
-    private MemberId _bootstrapPeer;
-    private int _bootstrapFailures;
-    private int _reconcileRounds;
+    private bool _catchingUp;
+    private MemberId _catchUpPeer;
+    private int _catchUpFailures;
 
-    /// <summary>True while this node is pulling the membership after <see cref="Join"/>.</summary>
-    public bool IsBootstrapping => _bootstrapping;
+    /// <summary>
+    /// True after <see cref="Join"/> until this node's view matches a peer's: exchanges then
+    /// follow each other every SyncFollowUpDelay (within the byte and bandwidth caps) instead of
+    /// every PushPullInterval.
+    /// </summary>
+    public bool IsCatchingUp => _catchingUp;
+
+    /// <summary>
+    /// Starts an anti-entropy exchange with <paramref name="peer"/> now instead of at the next
+    /// PushPullInterval (after a partition heals, or a network change); ignored while one is in
+    /// progress. Bounded like every exchange; continued while it keeps teaching something.
+    /// </summary>
+    public void SyncNow(MemberId peer)
+    {
+        EnsureStarted();
+        long now = NowTicks();
+        if (!_leaving && !_stopped && peer != _self.Id && !SyncInProgress(now))
+        {
+            BeginExchange(peer, now);
+        }
+    }
 
     private SyncOutput Output => _syncOutput ??= new SyncOutput(this, _syncBuffer);
 
     private bool SyncInProgress(long now) => _outSync is { Done: false } o && now - o.StartedAt < _config.SyncTimeout.Ticks;
+
+    private void StartCatchUp(MemberId peer, long now)
+    {
+        _catchingUp = true;
+        _catchUpPeer = peer;
+        _catchUpFailures = 0;
+        if (!SyncInProgress(now))
+        {
+            BeginExchange(peer, now);
+        }
+    }
 
     private void OnSyncTick(long now)
     {
@@ -67,26 +91,31 @@ public sealed partial class GossipEngine
             return;
         }
 
-        if (_bootstrapping)
+        if (_catchingUp)
         {
-            BeginBootstrap(_bootstrapPeer, now);
+            BeginExchange(_catchUpPeer, now);
             return;
         }
 
         PickRandomMembers(1, exclude: null, includeRecentlyDead: false, now);
         if (_picked.Count > 0)
         {
-            BeginRegular(_picked[0].Id, now);
+            BeginExchange(_picked[0].Id, now);
         }
     }
 
-    /// <summary>The bucket level for N members: about <see cref="TargetBucketSize"/> per bucket, within one frame and level 7.</summary>
-    internal int SyncLevel(int members)
+    /// <summary>
+    /// The bucket level of a begin: the finest that fits one frame (7, 128 buckets, with
+    /// 1,200-byte frames). It costs about 1 KB per PushPullInterval (≈ 35 B/s), and fine buckets
+    /// keep each differing bucket's digest small (N/128 entries) and let a responder see which
+    /// buckets the initiator has nothing in, so a node that knows little (a joiner, a node back
+    /// from a long partition) gets records directly without a digest round trip.
+    /// </summary>
+    internal int SyncLevel()
     {
         int level = 0;
         while (level < SyncBeginMessage.MaxLevel
-            && (members >> level) > TargetBucketSize
-            && GossipFrame.HeaderSize + GossipFrame.PartHeaderSize + SyncBeginMessage.SizeFor(SyncFlags.None, level + 1) <= _config.MaxMessageSize)
+            && GossipFrame.HeaderSize + GossipFrame.PartHeaderSize + SyncBeginMessage.SizeFor(level + 1) <= _config.MaxMessageSize)
         {
             level++;
         }
@@ -94,11 +123,11 @@ public sealed partial class GossipEngine
         return level;
     }
 
-    private void BeginRegular(MemberId peer, long now)
+    private void BeginExchange(MemberId peer, long now)
     {
         RefillSyncTokens(now);
-        int level = SyncLevel(_table.LiveCount);
-        int bodySize = SyncBeginMessage.SizeFor(SyncFlags.None, level);
+        int level = SyncLevel();
+        int bodySize = SyncBeginMessage.SizeFor(level);
         if (_syncTokens < GossipFrame.HeaderSize + GossipFrame.PartHeaderSize + bodySize)
         {
             return;
@@ -109,24 +138,9 @@ public sealed partial class GossipEngine
         _table.CoarseHashes(level, hashes);
         var writer = new GossipFrameWriter(_sendBuffer);
         writer.TryAppend(GossipMessageType.SyncBegin, bodySize, out Span<byte> body);
-        SyncBeginMessage.WriteRegular(body, exchange, level, hashes);
-        StartOutbound(peer, exchange, bootstrap: false, writer.Written, now);
-    }
-
-    private void BeginBootstrap(MemberId peer, long now)
-    {
-        RefillSyncTokens(now);
-        uint exchange = NextSequence();
-        var writer = new GossipFrameWriter(_sendBuffer);
-        writer.TryAppend(GossipMessageType.SyncBegin, SyncBeginMessage.FixedSize, out Span<byte> body);
-        SyncBeginMessage.WriteBootstrap(body, exchange, _bootstrapCursor);
-        StartOutbound(peer, exchange, bootstrap: true, writer.Written, now);
-    }
-
-    private void StartOutbound(MemberId peer, uint exchange, bool bootstrap, ReadOnlySpan<byte> frame, long now)
-    {
-        _outSync = new OutboundSync(exchange, peer, now, bootstrap) { BytesSent = frame.Length };
-        SendSync(peer, frame);
+        SyncBeginMessage.Write(body, exchange, level, hashes);
+        _outSync = new OutboundSync(exchange, peer, now) { BytesSent = writer.Length };
+        SendSync(peer, writer.Written);
         Schedule(TimerKind.SyncExpire, now + _config.SyncTimeout.Ticks, exchange);
         Counters.SyncExchangesStarted++;
     }
@@ -141,43 +155,39 @@ public sealed partial class GossipEngine
 
         Counters.SyncTimeouts++;
         _outSync = null;
-        if (_leaving)
+        if (_catchingUp && !_leaving)
         {
-            return;
-        }
-
-        if (_bootstrapping)
-        {
-            NextBootstrapPeerAfterFailure(now);
-            BeginBootstrap(_bootstrapPeer, now);
-        }
-        else if (_reconcileRounds > 0)
-        {
-            _reconcileRounds--;
-            BeginRegular(o.Peer, now);
+            CatchUpFailed(now);
+            BeginExchange(_catchUpPeer, now);
         }
     }
 
-    private void NextBootstrapPeerAfterFailure(long now)
+    /// <summary>Three failures in a row with one peer: catch up from another member we already learned, or the next seed.</summary>
+    private void CatchUpFailed(long now)
     {
-        _bootstrapFailures++;
-        if (_bootstrapFailures % 3 != 0)
+        _catchUpFailures++;
+        if (_catchUpFailures % 3 != 0)
         {
             return;
         }
 
-        // Three failures in a row: try another member we already learned, or the next seed.
         PickRandomMembers(1, exclude: null, includeRecentlyDead: false, now);
         if (_picked.Count > 0)
         {
-            _bootstrapPeer = _picked[0].Id;
+            _catchUpPeer = _picked[0].Id;
         }
         else if (_joinSeeds.Count > 0)
         {
-            _bootstrapPeer = _joinSeeds[(_bootstrapFailures / 3) % _joinSeeds.Count];
+            _catchUpPeer = _joinSeeds[(_catchUpFailures / 3) % _joinSeeds.Count];
         }
     }
 
+    /// <summary>
+    /// Continue after a cut-short exchange only while exchanges still teach us something, so a
+    /// difference we cannot resolve (a record our validator rejects) costs one exchange per
+    /// PushPullInterval, not one per follow-up delay. Catching up also retries busy peers, and
+    /// ends at the first exchange that teaches nothing.
+    /// </summary>
     private void OnSyncFollowUp(uint exchange, long now)
     {
         OutboundSync? o = _outSync;
@@ -186,18 +196,20 @@ public sealed partial class GossipEngine
             return;
         }
 
-        if (_bootstrapping)
+        if (_catchingUp)
         {
-            BeginBootstrap(_bootstrapPeer, now);
+            if (o.Status is SyncStatus.Partial or SyncStatus.Busy || o.Applied > 0)
+            {
+                BeginExchange(_catchUpPeer, now);
+            }
+            else
+            {
+                _catchingUp = false;
+            }
         }
-        else if (_reconcileRounds > 0 || o.Applied > 0)
+        else if (o.Applied > 0)
         {
-            // After a bootstrap: regular exchanges until the hashes match pick up what the
-            // bootstrap lost to packet loss or what changed meanwhile (a few rounds at most).
-            // After a cut-short regular exchange: continue only while it still teaches us
-            // something, so a difference we cannot resolve (a record our validator rejects)
-            // costs one exchange per interval, not one per follow-up delay.
-            BeginRegular(o.Peer, now);
+            BeginExchange(o.Peer, now);
         }
     }
 
@@ -220,7 +232,7 @@ public sealed partial class GossipEngine
             : now - slot.StartedAt < _config.SyncFollowUpDelay.Ticks / 2; // one peer cannot spin us faster than its follow-up pace
         if (busy || _syncTokens < _config.MaxMessageSize)
         {
-            SendDone(from, begin.Exchange, SyncStatus.Busy, 0);
+            SendDone(from, begin.Exchange, SyncStatus.Busy);
             Counters.SyncBusy++;
             return true;
         }
@@ -236,37 +248,8 @@ public sealed partial class GossipEngine
         slot.StartedAt = now;
         slot.BytesSent = 0;
         Counters.SyncExchangesServed++;
-        if ((begin.Flags & SyncFlags.Bootstrap) != 0)
-        {
-            ServeBootstrap(slot, begin.Cursor);
-        }
-        else
-        {
-            ServeRegular(slot, begin);
-        }
-
+        ServeRegular(slot, begin);
         return true;
-    }
-
-    private void ServeBootstrap(InboundSync slot, ulong cursor)
-    {
-        SyncOutput output = Output;
-        output.Open(slot.Peer, slot.Exchange, SyncBudget(slot.BytesSent));
-        bool truncated = false;
-        ulong next = 0;
-        foreach (MemberRecord record in _table.From(cursor))
-        {
-            if (record.State.IsSynced() && !output.TryAddRecord(record))
-            {
-                truncated = true;
-                next = record.Id.Prefix;
-                break;
-            }
-        }
-
-        output.Flush();
-        slot.BytesSent += output.Spent;
-        SendDone(slot.Peer, slot.Exchange, truncated ? SyncStatus.Partial : SyncStatus.Complete, next);
     }
 
     private void ServeRegular(InboundSync slot, in SyncBeginMessage begin)
@@ -287,12 +270,14 @@ public sealed partial class GossipEngine
 
         if (count == 0)
         {
-            SendDone(slot.Peer, slot.Exchange, SyncStatus.InSync, 0);
+            SendDone(slot.Peer, slot.Exchange, SyncStatus.InSync);
             return;
         }
 
         SyncOutput output = Output;
-        output.Open(slot.Peer, slot.Exchange, SyncBudget(slot.BytesSent));
+        int budget = SyncBudget(slot.BytesSent);
+        // Digests may use half the budget: the rest answers the pulls they cause.
+        output.Open(slot.Peer, slot.Exchange, budget, digestBudget: budget / 2);
         // Start at a random differing bucket so that repeated cut-short exchanges cover them all.
         int start = _random.Next(count);
         bool truncated = false;
@@ -335,7 +320,7 @@ public sealed partial class GossipEngine
 
         output.Flush();
         slot.BytesSent += output.Spent;
-        SendDone(slot.Peer, slot.Exchange, truncated ? SyncStatus.Partial : SyncStatus.Complete, 0);
+        SendDone(slot.Peer, slot.Exchange, truncated ? SyncStatus.Partial : SyncStatus.Complete);
     }
 
     private bool HandleSyncDigest(MemberId from, ReadOnlySpan<byte> body, long now)
@@ -464,56 +449,29 @@ public sealed partial class GossipEngine
         }
 
         o.Done = true;
-        long followUp = now + _config.SyncFollowUpDelay.Ticks;
+        o.Status = done.Status;
         switch (done.Status)
         {
+            case SyncStatus.InSync:
+                _catchingUp = false;
+                break;
             case SyncStatus.Busy:
-                if (_bootstrapping)
+                if (_catchingUp)
                 {
-                    NextBootstrapPeerAfterFailure(now);
+                    CatchUpFailed(now);
                     // Back off longer than a follow-up: the responder is saturated.
                     Schedule(TimerKind.SyncFollowUp, now + (5 * _config.SyncFollowUpDelay.Ticks), o.Exchange);
                 }
-                else if (_reconcileRounds > 0)
-                {
-                    _reconcileRounds--;
-                    Schedule(TimerKind.SyncFollowUp, now + (5 * _config.SyncFollowUpDelay.Ticks), o.Exchange);
-                }
 
                 break;
-            case SyncStatus.Partial:
-                if (o.Bootstrap)
+            default:
+                // Partial, or Complete while catching up or cut short on our side: the follow-up
+                // decides, once the pulled records had time to arrive.
+                if (done.Status == SyncStatus.Partial || _catchingUp || o.Truncated)
                 {
-                    _bootstrapCursor = done.Cursor;
-                    _bootstrapFailures = 0;
-                }
-                else if (_reconcileRounds > 0)
-                {
-                    _reconcileRounds--;
+                    Schedule(TimerKind.SyncFollowUp, now + _config.SyncFollowUpDelay.Ticks, o.Exchange);
                 }
 
-                Schedule(TimerKind.SyncFollowUp, followUp, o.Exchange);
-                break;
-            case SyncStatus.Complete:
-                if (o.Bootstrap)
-                {
-                    _bootstrapping = false;
-                    _reconcileRounds = MaxReconcileRounds;
-                    Schedule(TimerKind.SyncFollowUp, followUp, o.Exchange);
-                }
-                else if (_reconcileRounds > 0)
-                {
-                    _reconcileRounds--;
-                    Schedule(TimerKind.SyncFollowUp, followUp, o.Exchange);
-                }
-                else if (o.Truncated)
-                {
-                    Schedule(TimerKind.SyncFollowUp, followUp, o.Exchange);
-                }
-
-                break;
-            case SyncStatus.InSync:
-                _reconcileRounds = 0;
                 break;
         }
 
@@ -592,15 +550,15 @@ public sealed partial class GossipEngine
         Send(to, frame);
     }
 
-    private void SendDone(MemberId to, uint exchange, SyncStatus status, ulong cursor)
+    private void SendDone(MemberId to, uint exchange, SyncStatus status)
     {
         var writer = new GossipFrameWriter(_sendBuffer);
         writer.TryAppend(GossipMessageType.SyncDone, SyncDoneMessage.Size, out Span<byte> body);
-        new SyncDoneMessage(exchange, status, cursor).Write(body);
+        new SyncDoneMessage(exchange, status).Write(body);
         SendSync(to, writer.Written);
     }
 
-    private sealed class OutboundSync(uint exchange, MemberId peer, long startedAt, bool bootstrap)
+    private sealed class OutboundSync(uint exchange, MemberId peer, long startedAt)
     {
         public uint Exchange { get; } = exchange;
 
@@ -608,7 +566,7 @@ public sealed partial class GossipEngine
 
         public long StartedAt { get; } = startedAt;
 
-        public bool Bootstrap { get; } = bootstrap;
+        public SyncStatus Status { get; set; }
 
         public int BytesSent { get; set; }
 
@@ -646,6 +604,7 @@ public sealed partial class GossipEngine
         private MemberId _to;
         private uint _exchange;
         private int _budget;
+        private int _digestBudget;
         private GossipMessageType? _kind;
         private int _length;
         private ulong _pageLow;
@@ -654,11 +613,12 @@ public sealed partial class GossipEngine
 
         public int Spent { get; private set; }
 
-        public void Open(MemberId to, uint exchange, int budget)
+        public void Open(MemberId to, uint exchange, int budget, int? digestBudget = null)
         {
             _to = to;
             _exchange = exchange;
             _budget = budget;
+            _digestBudget = digestBudget ?? budget;
             _kind = null;
             _length = 0;
             _pageOpen = false;
@@ -711,14 +671,14 @@ public sealed partial class GossipEngine
 
             if (!_pageOpen)
             {
-                if (!Fits(BodyStart + SyncDigestMessage.FixedSize + SyncDigestEntry.Size))
+                if (!FitsDigest(BodyStart + SyncDigestMessage.FixedSize + SyncDigestEntry.Size))
                 {
                     return false;
                 }
 
                 OpenPage();
             }
-            else if (!Fits(SyncDigestEntry.Size))
+            else if (!FitsDigest(SyncDigestEntry.Size))
             {
                 ClosePage(_lastPrefix);
                 return false;
@@ -736,7 +696,7 @@ public sealed partial class GossipEngine
         {
             if (!_pageOpen)
             {
-                if (!Fits(BodyStart + SyncDigestMessage.FixedSize))
+                if (!FitsDigest(BodyStart + SyncDigestMessage.FixedSize))
                 {
                     return false;
                 }
@@ -792,6 +752,8 @@ public sealed partial class GossipEngine
         }
 
         private bool Fits(int bytes) => Spent + (_kind is null ? 0 : _length) + bytes <= _budget;
+
+        private bool FitsDigest(int bytes) => Fits(bytes) && Spent + (_kind is null ? 0 : _length) + bytes <= _digestBudget;
 
         private void StartFrame(GossipMessageType kind)
         {

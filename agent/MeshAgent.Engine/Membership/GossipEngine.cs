@@ -238,9 +238,10 @@ public sealed partial class GossipEngine
 
     /// <summary>
     /// Joins through <paramref name="seeds"/> (members known from a join token or configuration):
-    /// sends each a ping carrying this node's alive (they validate and broadcast it) and pulls the
-    /// membership from the first by bootstrap exchanges (bounded per exchange, paced). Retried
-    /// every probe interval until a seed answers. Call after <see cref="Start"/>.
+    /// sends each a ping carrying this node's alive (they validate and broadcast it; retried every
+    /// probe interval until a seed answers) and pulls the membership from the first by
+    /// anti-entropy exchanges, one after the other until the views match (each bounded, see
+    /// <see cref="IsCatchingUp"/>). Call after <see cref="Start"/>.
     /// </summary>
     public void Join(params MemberId[] seeds)
     {
@@ -264,14 +265,7 @@ public sealed partial class GossipEngine
         _joinAnswered = false;
         BroadcastSelfAlive(omitPayload: false);
         SendJoinPings();
-        _bootstrapping = true;
-        _bootstrapCursor = 0;
-        _bootstrapPeer = _joinSeeds[0];
-        _bootstrapFailures = 0;
-        if (!SyncInProgress(now))
-        {
-            BeginBootstrap(_bootstrapPeer, now);
-        }
+        StartCatchUp(_joinSeeds[0], now);
     }
 
     /// <summary>

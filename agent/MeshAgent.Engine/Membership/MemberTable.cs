@@ -168,24 +168,6 @@ internal sealed class MemberTable
         }
     }
 
-    /// <summary>The records from <paramref name="cursor"/> on in id order, bucket by bucket (for bootstrap transfers).</summary>
-    public IEnumerable<MemberRecord> From(ulong cursor)
-    {
-        for (int fine = FineBucket(cursor); fine < FineBuckets; fine++)
-        {
-            // Indexing, not foreach: the caller never mutates the table while iterating, but a
-            // List enumerator would also forbid it from sending (which is fine) — this keeps it cheap.
-            List<MemberRecord> bucket = _buckets[fine];
-            for (int i = 0; i < bucket.Count; i++)
-            {
-                if (bucket[i].Id.Prefix >= cursor)
-                {
-                    yield return bucket[i];
-                }
-            }
-        }
-    }
-
     public MemberRecord? FindByPrefix(ulong prefix)
     {
         foreach (MemberRecord record in _buckets[FineBucket(prefix)])

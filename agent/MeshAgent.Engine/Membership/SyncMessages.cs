@@ -7,16 +7,6 @@ namespace MeshAgent.Engine.Membership;
 // concurrent ones exhaust memory. Ours compares hashes first and moves only what differs, with
 // a byte cap per exchange and a bandwidth cap per node (GossipEngine.Sync.cs has the flow).
 
-/// <summary>What the initiator asks for.</summary>
-[Flags]
-public enum SyncFlags : byte
-{
-    None = 0,
-
-    /// <summary>A joining node with (almost) nothing: send records from <see cref="SyncBeginMessage.Cursor"/> on in id order, no hashes.</summary>
-    Bootstrap = 1,
-}
-
 /// <summary>How an exchange ended, from the responder's side.</summary>
 public enum SyncStatus : byte
 {
@@ -26,7 +16,7 @@ public enum SyncStatus : byte
     /// <summary>Everything that differed was sent (digests or records).</summary>
     Complete = 1,
 
-    /// <summary>A bound was reached with differences left: a follow-up exchange should continue (from <see cref="SyncDoneMessage.Cursor"/> when bootstrapping).</summary>
+    /// <summary>A bound was reached with differences left: a follow-up exchange should continue.</summary>
     Partial = 2,
 
     /// <summary>The responder is serving its maximum of exchanges or is out of sync bandwidth: try another time.</summary>
@@ -34,47 +24,40 @@ public enum SyncStatus : byte
 }
 
 /// <summary>
-/// Opens an exchange. In a regular exchange it carries this node's bucket hashes: members are
-/// split into 2^level buckets by the top <c>level</c> bits of their id, and a bucket's hash is the
-/// XOR of a 64-bit hash of (id, incarnation, payload version, state) over its alive, suspect and
-/// revoked members. Equal hashes mean equal buckets (up to 2^-64); only unequal ones are compared.
+/// Opens an exchange with this node's bucket hashes: members are split into 2^level buckets by
+/// the top <c>level</c> bits of their id, and a bucket's hash is the XOR of a 64-bit hash of (id,
+/// incarnation, payload version, state) over its alive, suspect and revoked members. Equal hashes
+/// mean equal buckets (up to 2^-64); only unequal ones are compared. A zero hash means "I have
+/// nothing live here".
 /// <code>
-///  0: exchange (u32) | 4: flags (u8) | 5: level (u8, 0..7) | 6: cursor (u64)
-/// 14: 2^level bucket hashes (u64 each); none when bootstrapping (then level = 0)
+///  0: exchange (u32) | 4: level (u8, 0..7) | 5: 2^level bucket hashes (u64 each)
 /// </code>
-/// Level 7 (128 hashes, 1,038 bytes) is the most that fits a 1,200-byte frame.
+/// Level 7 (128 hashes, 1,029 bytes) is the most that fits a 1,200-byte frame.
 /// Borrowed: the hashes are a view of the frame.
 /// </summary>
 public readonly ref struct SyncBeginMessage
 {
-    public const int FixedSize = 14;
+    public const int FixedSize = 5;
     public const int MaxLevel = 7;
 
     private readonly ReadOnlySpan<byte> _hashes;
 
-    private SyncBeginMessage(uint exchange, SyncFlags flags, int level, ulong cursor, ReadOnlySpan<byte> hashes)
+    private SyncBeginMessage(uint exchange, int level, ReadOnlySpan<byte> hashes)
     {
         Exchange = exchange;
-        Flags = flags;
         Level = level;
-        Cursor = cursor;
         _hashes = hashes;
     }
 
     public uint Exchange { get; }
 
-    public SyncFlags Flags { get; }
-
     public int Level { get; }
-
-    /// <summary>Bootstrap only: the smallest id prefix still wanted.</summary>
-    public ulong Cursor { get; }
 
     public int HashCount => _hashes.Length / 8;
 
     public ulong GetHash(int bucket) => BinaryPrimitives.ReadUInt64BigEndian(_hashes.Slice(bucket * 8, 8));
 
-    public static int SizeFor(SyncFlags flags, int level) => FixedSize + ((flags & SyncFlags.Bootstrap) != 0 ? 0 : 8 << level);
+    public static int SizeFor(int level) => FixedSize + (8 << level);
 
     public static bool TryRead(ReadOnlySpan<byte> body, out SyncBeginMessage message)
     {
@@ -84,56 +67,32 @@ public readonly ref struct SyncBeginMessage
             return false;
         }
 
-        var flags = (SyncFlags)body[4];
-        int level = body[5];
-        if ((flags & ~SyncFlags.Bootstrap) != 0 || level > MaxLevel || body.Length != SizeFor(flags, level))
+        int level = body[4];
+        if (level > MaxLevel || body.Length != SizeFor(level))
         {
             return false;
         }
 
-        if ((flags & SyncFlags.Bootstrap) != 0 && level != 0)
-        {
-            return false;
-        }
-
-        message = new SyncBeginMessage(
-            BinaryPrimitives.ReadUInt32BigEndian(body),
-            flags,
-            level,
-            BinaryPrimitives.ReadUInt64BigEndian(body[6..]),
-            body[FixedSize..]);
+        message = new SyncBeginMessage(BinaryPrimitives.ReadUInt32BigEndian(body), level, body[FixedSize..]);
         return true;
     }
 
-    /// <summary>Writes a regular (hash) begin; <paramref name="hashes"/> must hold 2^<paramref name="level"/> values.</summary>
-    public static int WriteRegular(Span<byte> destination, uint exchange, int level, ReadOnlySpan<ulong> hashes)
+    /// <summary>Writes a begin; <paramref name="hashes"/> must hold 2^<paramref name="level"/> values.</summary>
+    public static int Write(Span<byte> destination, uint exchange, int level, ReadOnlySpan<ulong> hashes)
     {
         if (level is < 0 or > MaxLevel || hashes.Length != 1 << level)
         {
             throw new ArgumentException($"a level-{level} begin carries {1 << level} hashes, got {hashes.Length}", nameof(hashes));
         }
 
-        WriteHeader(destination, exchange, SyncFlags.None, level, 0);
+        BinaryPrimitives.WriteUInt32BigEndian(destination, exchange);
+        destination[4] = (byte)level;
         for (int i = 0; i < hashes.Length; i++)
         {
             BinaryPrimitives.WriteUInt64BigEndian(destination[(FixedSize + (i * 8))..], hashes[i]);
         }
 
-        return SizeFor(SyncFlags.None, level);
-    }
-
-    public static int WriteBootstrap(Span<byte> destination, uint exchange, ulong cursor)
-    {
-        WriteHeader(destination, exchange, SyncFlags.Bootstrap, 0, cursor);
-        return FixedSize;
-    }
-
-    private static void WriteHeader(Span<byte> destination, uint exchange, SyncFlags flags, int level, ulong cursor)
-    {
-        BinaryPrimitives.WriteUInt32BigEndian(destination, exchange);
-        destination[4] = (byte)flags;
-        destination[5] = (byte)level;
-        BinaryPrimitives.WriteUInt64BigEndian(destination[6..], cursor);
+        return SizeFor(level);
     }
 }
 
@@ -281,12 +240,12 @@ public readonly ref struct SyncPullMessage
 /// <summary>
 /// The responder's last word in an exchange.
 /// <code>
-///  0: exchange (u32) | 4: status (u8) | 5: cursor (u64, next prefix wanted when bootstrapping)     = 13 bytes
+///  0: exchange (u32) | 4: status (u8)     = 5 bytes
 /// </code>
 /// </summary>
-public readonly record struct SyncDoneMessage(uint Exchange, SyncStatus Status, ulong Cursor)
+public readonly record struct SyncDoneMessage(uint Exchange, SyncStatus Status)
 {
-    public const int Size = 13;
+    public const int Size = 5;
 
     public static bool TryRead(ReadOnlySpan<byte> body, out SyncDoneMessage message)
     {
@@ -296,7 +255,7 @@ public readonly record struct SyncDoneMessage(uint Exchange, SyncStatus Status, 
             return false;
         }
 
-        message = new SyncDoneMessage(BinaryPrimitives.ReadUInt32BigEndian(body), (SyncStatus)body[4], BinaryPrimitives.ReadUInt64BigEndian(body[5..]));
+        message = new SyncDoneMessage(BinaryPrimitives.ReadUInt32BigEndian(body), (SyncStatus)body[4]);
         return true;
     }
 
@@ -304,7 +263,6 @@ public readonly record struct SyncDoneMessage(uint Exchange, SyncStatus Status, 
     {
         BinaryPrimitives.WriteUInt32BigEndian(destination, Exchange);
         destination[4] = (byte)Status;
-        BinaryPrimitives.WriteUInt64BigEndian(destination[5..], Cursor);
         return Size;
     }
 }

@@ -68,24 +68,21 @@ public sealed class GossipCodecTests
     }
 
     [Fact]
-    public void Sync_begin_carries_2_to_the_level_hashes_and_bootstrap_none()
+    public void Sync_begin_carries_exactly_2_to_the_level_hashes()
     {
         ulong[] hashes = [1, 2, 3, 4];
-        byte[] body = new byte[SyncBeginMessage.SizeFor(SyncFlags.None, 2)];
-        Assert.Equal(14 + 32, SyncBeginMessage.WriteRegular(body, 9, 2, hashes));
+        byte[] body = new byte[SyncBeginMessage.SizeFor(2)];
+        Assert.Equal(5 + 32, SyncBeginMessage.Write(body, 9, 2, hashes));
+        Assert.Equal([0, 0, 0, 9, 2, 0, 0, 0, 0, 0, 0, 0, 1], body[..13]);
         Assert.True(SyncBeginMessage.TryRead(body, out SyncBeginMessage begin));
-        Assert.Equal((9u, SyncFlags.None, 2, 4), (begin.Exchange, begin.Flags, begin.Level, begin.HashCount));
+        Assert.Equal((9u, 2, 4), (begin.Exchange, begin.Level, begin.HashCount));
         ulong[] readHashes = [begin.GetHash(0), begin.GetHash(1), begin.GetHash(2), begin.GetHash(3)];
         Assert.Equal(hashes, readHashes);
         Assert.False(SyncBeginMessage.TryRead(body.AsSpan(0, body.Length - 8), out _));
-        body[5] = 8;
+        body[4] = 8;
         Assert.False(SyncBeginMessage.TryRead(body, out _));
-
-        byte[] boot = new byte[SyncBeginMessage.FixedSize];
-        SyncBeginMessage.WriteBootstrap(boot, 10, 0xABCDEF);
-        Assert.True(SyncBeginMessage.TryRead(boot, out begin));
-        Assert.Equal((SyncFlags.Bootstrap, 0xABCDEFUL, 0), (begin.Flags, begin.Cursor, begin.HashCount));
-        Assert.Equal(1038 + 4, GossipFrame.HeaderSize + GossipFrame.PartHeaderSize + SyncBeginMessage.SizeFor(SyncFlags.None, SyncBeginMessage.MaxLevel));
+        Assert.Throws<ArgumentException>(() => SyncBeginMessage.Write(new byte[100], 1, 2, [1, 2, 3]));
+        Assert.Equal(1033, GossipFrame.HeaderSize + GossipFrame.PartHeaderSize + SyncBeginMessage.SizeFor(SyncBeginMessage.MaxLevel));
     }
 
     [Fact]
@@ -150,7 +147,7 @@ public sealed class GossipCodecTests
             Assert.Equal(new AckMessage(t.sequence), RoundTrip<AckMessage>(new AckMessage(t.sequence).Write, AckMessage.Size, AckMessage.TryRead));
             Assert.Equal(new NackMessage(t.sequence), RoundTrip<NackMessage>(new NackMessage(t.sequence).Write, NackMessage.Size, NackMessage.TryRead));
             Assert.Equal(new PingReqMessage(t.sequence, t.incarnation, t.member), RoundTrip<PingReqMessage>(new PingReqMessage(t.sequence, t.incarnation, t.member).Write, PingReqMessage.Size, PingReqMessage.TryRead));
-            Assert.Equal(new SyncDoneMessage(t.sequence, t.status, t.version), RoundTrip<SyncDoneMessage>(new SyncDoneMessage(t.sequence, t.status, t.version).Write, SyncDoneMessage.Size, SyncDoneMessage.TryRead));
+            Assert.Equal(new SyncDoneMessage(t.sequence, t.status), RoundTrip<SyncDoneMessage>(new SyncDoneMessage(t.sequence, t.status).Write, SyncDoneMessage.Size, SyncDoneMessage.TryRead));
             Assert.Equal(new SyncRecordsMessage(t.sequence), RoundTrip<SyncRecordsMessage>(new SyncRecordsMessage(t.sequence).Write, SyncRecordsMessage.Size, SyncRecordsMessage.TryRead));
         }));
     }
@@ -327,8 +324,8 @@ public sealed class GossipCodecTests
 
     private static byte[] BeginBody()
     {
-        byte[] body = new byte[SyncBeginMessage.SizeFor(SyncFlags.None, 1)];
-        SyncBeginMessage.WriteRegular(body, 77, 1, [123, 456]);
+        byte[] body = new byte[SyncBeginMessage.SizeFor(1)];
+        SyncBeginMessage.Write(body, 77, 1, [123, 456]);
         return body;
     }
 

@@ -58,7 +58,7 @@ internal sealed class GossipSimulation
     /// <summary>Every member change on every node, with the observing node's index and the virtual time.</summary>
     public event Action<int, MemberChange, long>? MemberChanged;
 
-    public SimNode AddNode(GossipHooks? hooks = null)
+    public SimNode AddNode(uint incarnation = 1)
     {
         int index = _nodes.Count;
         byte[] key = new byte[MemberId.Size];
@@ -67,22 +67,39 @@ internal sealed class GossipSimulation
         byte[] data = new byte[PayloadSize];
         _ids.NextBytes(data);
         var payload = new MemberPayload(1, data);
-        var transport = new Transport(this, index);
-        var combined = new GossipHooks
-        {
-            ValidatePayload = hooks?.ValidatePayload,
-            ValidateRevocation = hooks?.ValidateRevocation,
-            MemberChanged = change =>
-            {
-                hooks?.MemberChanged?.Invoke(change);
-                MemberChanged?.Invoke(index, change, Clock.Ticks);
-            },
-        };
-        var engine = new GossipEngine(Config, id, payload, incarnation: 1, transport, Clock, new Random(unchecked(_seed + (index * 104729))), combined);
-        var node = new SimNode(index, id, payload, engine);
+        var node = new SimNode(index, id, payload, CreateEngine(index, id, payload, incarnation, life: 0));
         _nodes.Add(node);
         _index.Add(id, index);
         return node;
+    }
+
+    /// <summary>
+    /// The node's process starts again after a crash: a fresh engine with the same identity and
+    /// payload, a higher incarnation (as a persisted one plus one would be), the membership it
+    /// persisted (here: the other nodes as alive), announcing itself.
+    /// </summary>
+    public void Restart(SimNode node, uint incarnation)
+    {
+        node.Life++;
+        node.Engine = CreateEngine(node.Index, node.Id, node.Payload, incarnation, node.Life);
+        foreach (SimNode other in _nodes)
+        {
+            if (other != node)
+            {
+                node.Engine.ImportMember(other.Id, MemberState.Alive, 1, other.Payload);
+            }
+        }
+
+        node.Down = false;
+        node.WakeAt = long.MaxValue;
+        Start(node, announce: true);
+    }
+
+    private GossipEngine CreateEngine(int index, MemberId id, MemberPayload payload, uint incarnation, int life)
+    {
+        var hooks = new GossipHooks { MemberChanged = change => MemberChanged?.Invoke(index, change, Clock.Ticks) };
+        var random = new Random(unchecked(_seed + (index * 104729) + (life * 7)));
+        return new GossipEngine(Config, id, payload, incarnation, new Transport(this, index), Clock, random, hooks);
     }
 
     /// <summary>Every node learns every other as alive, as a mesh that has run for a while has (shared payload objects keep 1,000 × 1,000 records affordable).</summary>
@@ -94,7 +111,7 @@ internal sealed class GossipSimulation
             {
                 if (other != node)
                 {
-                    node.Engine.ImportMember(other.Id, MemberState.Alive, 1, other.Payload);
+                    node.Engine.ImportMember(other.Id, MemberState.Alive, other.Engine.Incarnation, other.Payload);
                 }
             }
         }
@@ -271,7 +288,10 @@ internal sealed class SimNode(int index, MemberId id, MemberPayload payload, Gos
 
     public MemberPayload Payload { get; } = payload;
 
-    public GossipEngine Engine { get; } = engine;
+    public GossipEngine Engine { get; set; } = engine;
+
+    /// <summary>How many times the node was restarted.</summary>
+    public int Life { get; set; }
 
     public bool Down { get; set; }
 

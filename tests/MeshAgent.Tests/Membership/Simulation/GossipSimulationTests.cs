@@ -56,7 +56,7 @@ public sealed class GossipSimulationTests(ITestOutputHelper output)
         Report(sim, wall, "join", ("nodes that know the joiner", $"{knowers}/{N}"),
             ("all know it after", $"{seconds:F2} s = {rounds:F1} gossip rounds"),
             ("joiner knows all after", $"{Seconds(joinerKnowsAllAt - start):F2} s"),
-            ("joiner", $"live {joiner.Engine.LiveMemberCount}, count {joiner.Engine.MemberCount}, bootstrapping {joiner.Engine.IsBootstrapping}, syncs {joiner.Engine.Counters.SyncExchangesStarted}, timeouts {joiner.Engine.Counters.SyncTimeouts}, busy {joiner.Engine.Counters.SyncBusy}, applied {joiner.Engine.Counters.SyncRecordsApplied}, drops {joiner.Engine.Counters[GossipDropReason.UnknownExchange]}"),
+            ("joiner", $"live {joiner.Engine.LiveMemberCount}, count {joiner.Engine.MemberCount}, catching up {joiner.Engine.IsCatchingUp}, syncs {joiner.Engine.Counters.SyncExchangesStarted}, timeouts {joiner.Engine.Counters.SyncTimeouts}, busy {joiner.Engine.Counters.SyncBusy}, applied {joiner.Engine.Counters.SyncRecordsApplied}, drops {joiner.Engine.Counters[GossipDropReason.UnknownExchange]}"),
             ("seed", $"served {sim.Nodes[0].Engine.Counters.SyncExchangesServed}, busy {sim.Nodes[0].Engine.Counters.SyncBusy}, syncbytes {sim.Nodes[0].Engine.Counters.SyncBytesSent}"));
         ByteRate during = ReportBytes(sim, "during join", Second(start), Second(joinerKnowsAllAt) + 1);
         ByteRate others = sim.SentRate(Second(start), Second(joinerKnowsAllAt) + 1, n => n != joiner && n != sim.Nodes[0]);
@@ -249,8 +249,8 @@ public sealed class GossipSimulationTests(ITestOutputHelper output)
     /// <list type="bullet">
     /// <item>probing: each node sends one ping per ProbeInterval and answers on average one
     /// (2 frames of 8 + 60 bytes) = 136 B/s;</item>
-    /// <item>anti-entropy: one begin per PushPullInterval (level 6 at N = 1,000: 530 + 60) and on
-    /// average one "in sync" answer (17 + 60) = 667 B / 30 s ≈ 22 B/s;</item>
+    /// <item>anti-entropy: one begin per PushPullInterval (level 7: 1,033 + 60) and on average one
+    /// "in sync" answer (9 + 60) = 1,162 B / 30 s ≈ 39 B/s;</item>
     /// <item>loss: each false suspicion sends a suspect (74 B part) and the refutation an alive
     /// without payload (48 B part) through every node RetransmitMult × ⌈log10(N+1)⌉ = 16 times,
     /// mostly in gossip frames of their own (about 16 × (60 + 1 + 74 + 60 + 1 + 48) ≈ 4 KB per
@@ -264,7 +264,7 @@ public sealed class GossipSimulationTests(ITestOutputHelper output)
         double overhead = GossipConfig.WireOverheadBytes + GossipFrame.HeaderSize;
         double probing = 2 * (overhead + GossipFrame.PartHeaderSize + PingMessage.Size) / config.ProbeInterval.TotalSeconds;
         var dummy = new GossipEngine(config, new MemberId(new byte[32]), MemberPayload.Empty, 1, new NullTransport(), sim.Clock, new Random(0));
-        double begin = overhead + GossipFrame.PartHeaderSize + SyncBeginMessage.SizeFor(SyncFlags.None, dummy.SyncLevel(n));
+        double begin = overhead + GossipFrame.PartHeaderSize + SyncBeginMessage.SizeFor(dummy.SyncLevel());
         double done = overhead + GossipFrame.PartHeaderSize + SyncDoneMessage.Size;
         double sync = (begin + done) / config.PushPullInterval.TotalSeconds;
         double perSuspicion = config.RetransmitLimit(n) * (2 * overhead + (2 * GossipFrame.PartHeaderSize) + SuspectMessage.Size + AliveMessage.FixedSize);
