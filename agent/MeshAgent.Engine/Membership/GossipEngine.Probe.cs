@@ -5,8 +5,8 @@ namespace MeshAgent.Engine.Membership;
 //   t0                      t0 + timeout               t0 + interval (next tick)
 //   | ping(seq) ----------->|                          |
 //   |  ack? done (awareness −1)                        |
-//   |                       | no ack: ping-req(seq, target) to k members
-//   |                       |   each pings the target; forwards its ack, or a nack at 80 %
+//   |                       | no ack: ping-req(seq, target) to k members, and a second direct ping
+//   |                       |   each helper pings the target; forwards its ack, or a nack at 80 %
 //   |                       |                          | still no ack: suspect the target;
 //   |                       |                          | awareness + (missing nacks, or 1 with no helpers)
 //
