@@ -53,4 +53,19 @@ public sealed class HandshakePattern
             [Token.E, Token.ES, Token.S, Token.SS],
             [Token.E, Token.EE, Token.SE, Token.Psk],
         ]);
+
+    /// <summary>
+    /// NK: &lt;- s ... -&gt; e, es  &lt;- e, ee. With the psk2 modifier a "psk" token ends the
+    /// second message (spec §9.4). The join exchange (MeshAgent.Core.Invitations.JoinProtocol)
+    /// uses it: the joiner knows the inviter's static key from the join token but has no key the
+    /// inviter knows, and the responder learns which PSK applies only from the first message.
+    /// </summary>
+    public static HandshakePattern NKpsk2 { get; } = new(
+        "NKpsk2",
+        initiatorPreMessageS: false,
+        responderPreMessageS: true,
+        [
+            [Token.E, Token.ES],
+            [Token.E, Token.EE, Token.Psk],
+        ]);
 }
