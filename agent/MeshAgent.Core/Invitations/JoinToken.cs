@@ -446,11 +446,6 @@ public sealed class JoinToken : IEquatable<JoinToken>
             return JoinTokenError.Damaged("header checksum mismatch");
         }
 
-        if (header[VersionOffset] != LayoutVersion)
-        {
-            return JoinTokenError.UnsupportedVersion($"layout {header[VersionOffset]}");
-        }
-
         int length = header[LengthOffset];
         if (length < VariableOffset + 3 + ChecksumSize || length > MaxBinaryLength)
         {
@@ -480,6 +475,14 @@ public sealed class JoinToken : IEquatable<JoinToken>
             if (TokenText.Crc32C(binary.AsSpan(0, length - ChecksumSize)) != checksum)
             {
                 return JoinTokenError.Damaged("checksum mismatch");
+            }
+
+            // The framing (header, length, trailing CRC-32C) is the same for every layout, so the layout
+            // is judged only after the CRC-32C: a damaged header that passes its 8-bit check by chance
+            // (1 in 256) must read as damaged, not as a token from a newer meshagent.
+            if (header[VersionOffset] != LayoutVersion)
+            {
+                return JoinTokenError.UnsupportedVersion($"layout {header[VersionOffset]}");
             }
 
             string? problem = ReadContents(binary.AsSpan(0, length - ChecksumSize), out contents);

@@ -276,6 +276,18 @@ public sealed partial class JoinTokenTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_damaged_header_that_passes_its_8_bit_check_by_chance_is_damaged_not_newer()
+    {
+        // Found by CI: an inserted character shifted the header so that its CRC-8 still matched (1 in 256)
+        // and the layout byte read 2. Without a matching CRC-32C that is damage, not a newer format.
+        byte[] binary = DecodeBase32Model(RealisticToken().ToString()["mesh1:".Length..]);
+        binary[0] = 2;
+        binary[2] = Crc8Model(binary.AsSpan(0, 2));
+        JoinTokenError error = ParseError("mesh1:" + EncodeBase32Model(binary));
+        Assert.Equal("the join token is damaged (checksum mismatch) — copy the whole line starting with mesh1: again exactly, or ask an admin for a new one with meshagent invite", error.Message);
+    }
+
+    [Fact]
     public void An_expired_token_says_when_it_expired()
     {
         JoinToken token = RealisticToken(expiresAt: Now);
