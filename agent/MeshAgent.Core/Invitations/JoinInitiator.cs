@@ -105,6 +105,23 @@ public sealed class JoinInitiator : IDisposable
     }
 
     /// <summary>
+    /// The joiner's side for <paramref name="identity"/>: the inviter's X25519 key is derived from the
+    /// token's inviter identity key. Throws <see cref="ArgumentException"/> when that key is not a valid
+    /// Ed25519 point (a token that passed its checksum cannot normally carry one) or the name is invalid.
+    /// </summary>
+    public static JoinInitiator ForIdentity(JoinToken token, Trust.NodeIdentity identity, string? requestedName = null)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        ArgumentNullException.ThrowIfNull(identity);
+        if (!new Trust.NodePublicKey(token.InviterPublicKey).TryGetWireGuardPublicKey(out Config.WireGuardPublicKey inviter))
+        {
+            throw new ArgumentException("the token's inviter key is not a valid Ed25519 public key — ask the admin for a new token", nameof(token));
+        }
+
+        return new JoinInitiator(token, inviter.AsSpan(), identity.SecretKey, requestedName);
+    }
+
+    /// <summary>
     /// The token's pieces given one by one. Internal so tests can pair a real token id with a wrong
     /// secret, which no well-formed token does (the id is derived from the secret).
     /// </summary>

@@ -34,6 +34,9 @@ public sealed class NetworkRootKey : IDisposable
     /// <summary>Signs <c>context ‖ 0x00 ‖ body</c> (see <see cref="SigningContexts"/>); 64-byte signature.</summary>
     public void Sign(string context, ReadOnlySpan<byte> body, Span<byte> signature) => _secret.Sign(context, body, signature);
 
+    /// <summary>Copies the 32-byte seed (to hand the key to a new admin inside an encrypted session). The caller owns its secrecy and wipes the copy.</summary>
+    public void CopySeed(Span<byte> destination) => _secret.Seed.CopyTo(destination);
+
     /// <summary>The secret as text for the state file. The caller owns its secrecy: never log it.</summary>
     public string RevealSecretText() => KeyText.Encode(SecretTextPrefix, _secret.Seed);
 

@@ -46,6 +46,9 @@ public sealed class NodeIdentity : IDisposable
 
     public static NodeIdentity Generate() => new(Ed25519Secret.Generate());
 
+    /// <summary>The Ed25519 secret key (seed ‖ public key), for Core protocol code that signs with it (the join exchange). Borrowed.</summary>
+    internal ReadOnlySpan<byte> SecretKey => _secret.SecretKey;
+
     /// <summary>The identity for a 32-byte seed: deterministic, for tests and for restoring a saved identity.</summary>
     public static NodeIdentity FromSeed(ReadOnlySpan<byte> seed) => new(Ed25519Secret.FromSeed(seed));
 

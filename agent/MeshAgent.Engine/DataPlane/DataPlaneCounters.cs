@@ -17,4 +17,5 @@ public sealed class DataPlaneCounters
     public long Batches;
     public long Segments;
     public long MalformedFromTun;
+    public long ControlFrames;
 }

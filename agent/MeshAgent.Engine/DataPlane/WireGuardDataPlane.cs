@@ -6,6 +6,12 @@ using MeshAgent.Engine.WireGuard;
 
 namespace MeshAgent.Engine.DataPlane;
 
+/// <summary>A decrypted non-IP payload from <paramref name="peer"/>. borrowed: frame, valid only during the call.</summary>
+public delegate void ControlFrameHandler(Peer peer, ReadOnlySpan<byte> frame, in UdpEndpoint source);
+
+/// <summary>A datagram that is not a WireGuard message. borrowed: datagram, valid only during the call.</summary>
+public delegate void ForeignDatagramHandler(ReadOnlySpan<byte> datagram, in UdpEndpoint source);
+
 /// <summary>
 /// The packet pipeline between a TUN device ("inside") and a UDP socket ("outside"),
 /// after wireguard-go's device/send.go and receive.go and nebula's inside.go/outside.go:
@@ -67,6 +73,21 @@ public sealed class WireGuardDataPlane : IDisposable
         get => Volatile.Read(ref _routes);
         set => Volatile.Write(ref _routes, value);
     }
+
+    /// <summary>
+    /// Receives decrypted transport payloads that are not IP packets (first nibble neither 4 nor 6):
+    /// mesh control frames (DESIGN §2). Called on the outside thread; the frame is borrowed (valid
+    /// only during the call), so copy it and hand it to the control plane — never block here.
+    /// Null: such payloads are dropped and counted.
+    /// </summary>
+    public ControlFrameHandler? ControlFrames { get; set; }
+
+    /// <summary>
+    /// Receives datagrams on the UDP port that are not WireGuard messages (join exchange, STUN,
+    /// relay envelopes — DESIGN §2: one port carries everything). Same rules as <see cref="ControlFrames"/>.
+    /// Null: counted as unknown and dropped.
+    /// </summary>
+    public ForeignDatagramHandler? ForeignDatagrams { get; set; }
 
     public void Start()
     {
@@ -335,7 +356,15 @@ public sealed class WireGuardDataPlane : IDisposable
     {
         if (!WireGuardMessage.LooksLikeWireGuard(datagram))
         {
-            Interlocked.Increment(ref Counters.UnknownDatagrams);
+            if (ForeignDatagrams is { } foreign)
+            {
+                foreign(datagram, source);
+            }
+            else
+            {
+                Interlocked.Increment(ref Counters.UnknownDatagrams);
+            }
+
             return;
         }
 
@@ -359,6 +388,15 @@ public sealed class WireGuardDataPlane : IDisposable
         }
 
         ReadOnlySpan<byte> packet = datagram.Slice(result.PayloadOffset, result.PayloadLength);
+        int version = packet.Length > 0 ? packet[0] >> 4 : 0;
+        if (version is not (4 or 6))
+        {
+            // Not IP: a mesh control frame inside the session (authenticated by it).
+            Interlocked.Increment(ref Counters.ControlFrames);
+            ControlFrames?.Invoke(result.Peer!, packet, source);
+            return;
+        }
+
         if (!Routes.IsAllowedSource(packet, result.Peer!))
         {
             Interlocked.Increment(ref Counters.SourceNotAllowed);
