@@ -10,7 +10,7 @@ trap 'rm -rf "$results"' EXIT
 dotnet build MeshAgent.sln -c Release -nologo -v quiet || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 
 status=0
-for project in tests/*/*.csproj; do
+for project in tests/*.Tests/*.csproj; do
   name=$(basename "$project" .csproj)
   echo "== $name"
   dotnet test "$project" -c Release --no-build --nologo \
@@ -25,7 +25,7 @@ for trx in "$results"/*.trx; do
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 done
 # A project that crashed before writing results counts as one failure.
-expected=$(ls tests/*/*.csproj | wc -l); got=$(ls "$results"/*.trx 2>/dev/null | wc -l)
+expected=$(ls tests/*.Tests/*.csproj | wc -l); got=$(ls "$results"/*.trx 2>/dev/null | wc -l)
 if [ "$got" -lt "$expected" ]; then failed=$((failed + expected - got)); status=1; fi
 [ "$failed" -gt 0 ] && status=1
 echo "$passed passed, $failed failed"

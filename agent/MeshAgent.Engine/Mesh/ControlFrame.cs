@@ -8,6 +8,8 @@ namespace MeshAgent.Engine.Mesh;
 ///  0x02 UsedToken    body = UsedTokenRecord (signed by the admin that accepted the join)
 ///  0x03 AdminGrant   body = root key seed (32) ‖ the grantee's new certificate (IsAdmin), from an admin
 ///  0x04 AdminAck     body = hash of the certificate received (32)
+///  0x05 Revoked      body = the root-signed Revocation of the receiver: sent to it once, just before its
+///                    peers drop it, since gossip can no longer reach a node nobody has a session with
 /// </code>
 /// Unknown types are counted and dropped, so later versions can add frames (path probes, call-me-maybe).
 /// </summary>
@@ -17,6 +19,7 @@ internal enum ControlFrameType : byte
     UsedToken = 0x02,
     AdminGrant = 0x03,
     AdminAck = 0x04,
+    Revoked = 0x05,
 }
 
 internal static class ControlFrame

@@ -78,6 +78,20 @@ internal sealed partial class MeshRuntime
             case ControlFrameType.AdminGrant:
                 AcceptAdminGrant(from, body);
                 break;
+            case ControlFrameType.Revoked:
+                if (Revocation.TryDecode(body, out Revocation? notice, out _) && notice.NodeKey == _settings.Identity.PublicKey
+                    && _revocations.TryAdd(notice, _settings.Root, out RevocationSet withNotice))
+                {
+                    _revocations = withNotice;
+                    _gossip.ImportRevocation(SelfId, notice.Encode());
+                    if (!_gossip.IsRevoked)
+                    {
+                        _log.WriteLine("meshagent: an admin revoked this node; taking the interface down");
+                        Post(() => _selfRemoved("revoked"));
+                    }
+                }
+
+                break;
             case ControlFrameType.AdminAck:
                 if (_grantAcks.Remove(from, out TaskCompletionSource<bool>? ack))
                 {
@@ -379,6 +393,7 @@ internal sealed partial class MeshRuntime
         DateTimeOffset now = _time.GetUtcNow();
         Revocation revocation = Revocation.Issue(_rootKey, certificate.NodeKey, now, request.Reason ?? "");
         _revocations.TryAdd(revocation, _settings.Root, out _revocations);
+        SendControl(id, ControlFrameType.Revoked, revocation.EncodedSpan);
         _gossip.Revoke(id, revocation.Encode());
         if (_members.TryGetValue(id, out MemberEntry? entry))
         {
