@@ -8,13 +8,15 @@ namespace MeshAgent.Integration.Tests.Harness;
 /// and tears all of it down on dispose. Every veth pair is created inside a lab namespace with
 /// its peer end moved straight into another (<c>ip -n A link add … peer name … netns B</c>), so
 /// nothing ever appears in the root namespace.
-/// <para>Address plan (IPv4 as in the shared NAT lab, /work/shared/lab/README.md):</para>
+/// <para>Address plan (IPv4 as in the project's shared NAT lab; Harness/README.md has it all):</para>
 /// <list type="bullet">
 /// <item>direct link k (<see cref="ConnectAsync"/>): A = 10.200.k.1/24 and fd00:200:0:&lt;k hex&gt;::1/64, B = .2 and ::2.</item>
-/// <item>internet core "inet": 192.0.2.1 on a point-to-point link to every public host and site router; drops private addresses.</item>
+/// <item>internet core "inet": 192.0.2.1 on a point-to-point link to every public host and site router (or CGN);
+/// drops private and carrier-grade addresses; holds the cuts (<see cref="CutAsync"/>).</item>
 /// <item>public host n (<see cref="AddPublicHostAsync"/>, n = 0, 1, …): 198.51.100.(10 + n)/32 on eth0, default via 192.0.2.1.</item>
 /// <item>NAT site i (<see cref="AddNatSiteAsync"/>, i = 1, 2, …): router wan 203.0.113.(10·i)/32, LAN bridge 10.i.0.1/24,
-/// host k = 10.i.0.(9 + k)/24 on eth0, default via 10.i.0.1.</item>
+/// host k = 10.i.0.(9 + k)/24 on eth0, default via 10.i.0.1; <see cref="NatType.None"/> host k also 203.0.113.(10·i + k)/32;
+/// <see cref="NatType.DoubleNat"/>: CGN wan 203.0.113.(10·i), CGN "sub" 100.64.i.1/24, router wan 100.64.i.2/24.</item>
 /// </list>
 /// The internet part is IPv4 only. Not thread-safe: build from one test thread.
 /// </summary>
@@ -27,6 +29,7 @@ public sealed class Lab : IAsyncDisposable, IDisposable
 
     private readonly List<NetworkNamespace> _namespaces = [];
     private readonly List<NatSite> _sites = [];
+    private readonly List<IAsyncDisposable> _services = [];
     private int _links;
     private int _publicHosts;
     private int _disposed;
@@ -127,33 +130,59 @@ public sealed class Lab : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Adds a LAN of <paramref name="hostCount"/> hosts behind a NAT router of
-    /// <paramref name="type"/> (rules: <see cref="NatRules.SiteRouter"/>). <paramref name="name"/>
-    /// is 1-6 lowercase letters/digits; namespaces are "&lt;name&gt;-rtr" and "&lt;name&gt;-h&lt;k&gt;".
+    /// <paramref name="type"/> (rules: <see cref="NatRules"/>). <paramref name="name"/> is 1-6
+    /// lowercase letters/digits; namespaces are "&lt;name&gt;-rtr", "&lt;name&gt;-h&lt;k&gt;" and, for
+    /// <see cref="NatType.DoubleNat"/>, "&lt;name&gt;-cgn". Site i gets LAN 10.i.0.0/24 (gateway .1,
+    /// host k = .(9 + k)) and public address 203.0.113.(10·i); a <see cref="NatType.None"/> host k
+    /// also owns 203.0.113.(10·i + k), a <see cref="NatType.DoubleNat"/> router sits at
+    /// 100.64.i.2/24 behind the CGN's 100.64.i.1.
     /// </summary>
     public async Task<NatSite> AddNatSiteAsync(string name, NatType type, int hostCount = 1)
     {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
         if (name.Length is < 1 or > 6 || !NetworkNamespace.IsValidLabel(name) || name.Contains('-', StringComparison.Ordinal))
         {
             throw new ArgumentException($"site name '{name}' is invalid: use 1-6 lowercase letters or digits, starting with a letter", nameof(name));
+        }
+        if (_sites.Any(s => s.Name == name))
+        {
+            throw new ArgumentException($"lab {Id} already has a site '{name}'", nameof(name));
         }
         if (hostCount is < 1 or > 9)
         {
             throw new ArgumentOutOfRangeException(nameof(hostCount), hostCount, "a site has 1-9 hosts");
         }
         var index = _sites.Count + 1;
-        if (index > 25)
+        if (index > 25 || (type == NatType.None && 10 * index + hostCount > 254))
         {
-            throw new InvalidOperationException($"lab {Id}: at most 25 NAT sites");
+            throw new InvalidOperationException($"lab {Id}: at most 25 NAT sites, and a None site's host addresses 203.0.113.(10·index + k) must stay below .255 (site {index})");
         }
         var lan = $"10.{index}.0";
+        var lanCidr = $"{lan}.0/24";
         var publicAddress = IPAddress.Parse($"203.0.113.{10 * index}");
         var gateway = IPAddress.Parse($"{lan}.1");
 
+        // The namespace attached to the core: the router itself, or the CGN in front of it.
+        NetworkNamespace? cgn = null;
         var router = await AddNamespaceAsync($"{name}-rtr");
-        await router.SetSysctlsAsync(("net.ipv4.ip_forward", "1"));
-        // If br_netfilter is loaded, bridged LAN frames would traverse the router's IP hooks.
-        await router.ExecAsync(["sh", "-c", "f=/proc/sys/net/bridge/bridge-nf-call-iptables; [ ! -e $f ] || echo 0 > $f"], RunOptions.Default);
-        await AttachToInternetAsync(router, "wan", publicAddress);
+        await EnableRoutingAsync(router);
+        if (type == NatType.DoubleNat)
+        {
+            cgn = await AddNamespaceAsync($"{name}-cgn");
+            await EnableRoutingAsync(cgn);
+            await AttachToInternetAsync(cgn, "wan", publicAddress);
+            await cgn.IpAsync("link", "add", "sub", "type", "veth", "peer", "name", "wan", "netns", router.Name);
+            await cgn.IpAsync("addr", "add", $"100.64.{index}.1/24", "dev", "sub");
+            await cgn.IpAsync("link", "set", "sub", "up");
+            await router.IpAsync("addr", "add", $"100.64.{index}.2/24", "dev", "wan");
+            await router.IpAsync("link", "set", "wan", "up");
+            await router.IpAsync("route", "add", "default", "via", $"100.64.{index}.1");
+            await cgn.NftAsync(NatRules.CarrierGradeNat("sub", $"100.64.{index}.0/24"));
+        }
+        else
+        {
+            await AttachToInternetAsync(router, "wan", publicAddress);
+        }
         await router.IpAsync("link", "add", "lan", "type", "bridge", "forward_delay", "0");
         await router.IpAsync("addr", "add", $"{gateway}/24", "dev", "lan");
         await router.IpAsync("link", "set", "lan", "up");
@@ -163,24 +192,96 @@ public sealed class Lab : IAsyncDisposable, IDisposable
         for (var k = 1; k <= hostCount; k++)
         {
             var host = await AddNamespaceAsync($"{name}-h{k}");
-            var address = IPAddress.Parse($"{lan}.{9 + k}");
+            var lanAddress = IPAddress.Parse($"{lan}.{9 + k}");
             var port = $"p-h{k}";
             await router.IpAsync("link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", host.Name);
             await router.IpAsync("link", "set", port, "master", "lan", "up");
-            await host.IpAsync("addr", "add", $"{address}/24", "dev", "eth0");
+            await host.IpAsync("addr", "add", $"{lanAddress}/24", "dev", "eth0");
             await host.IpAsync("link", "set", "eth0", "up");
-            await host.IpAsync("route", "add", "default", "via", gateway.ToString());
-            hosts.Add(new LabHost(host, address, publicAddress, "eth0"));
+            if (type == NatType.None)
+            {
+                // The host owns a public /32, routed core → router → host and used as the source
+                // of everything it sends off the LAN; the masquerade rule never sees it.
+                var own = IPAddress.Parse($"203.0.113.{10 * index + k}");
+                await host.IpAsync("addr", "add", $"{own}/32", "dev", "eth0");
+                await host.IpAsync("route", "add", "default", "via", gateway.ToString(), "src", own.ToString());
+                await router.IpAsync("route", "add", $"{own}/32", "via", lanAddress.ToString(), "dev", "lan");
+                await Internet!.IpAsync("route", "add", $"{own}/32", "via", publicAddress.ToString(), "dev", InterfaceName($"to-{router.Label}"));
+                hosts.Add(new LabHost(host, own, own, "eth0") { LocalAddresses = [own, lanAddress], LanAddress = lanAddress });
+            }
+            else
+            {
+                await host.IpAsync("route", "add", "default", "via", gateway.ToString());
+                hosts.Add(new LabHost(host, lanAddress, publicAddress, "eth0") { LanAddress = lanAddress });
+            }
             devices.Add((router, port));
             devices.Add((host, "eth0"));
         }
         devices.Add((router, "lan"));
-        await router.NftAsync(NatRules.SiteRouter(type, "lan", $"{lan}.0/24"));
+        var routerType = type == NatType.DoubleNat ? NatType.Cone : type;
+        await router.NftAsync(NatRules.SiteRouter(routerType, "lan", lanCidr, type == NatType.None ? [.. hosts.Select(h => h.PublicAddress)] : null));
         await WaitForLinksUpAsync(devices);
 
-        var site = new NatSite(name, index, type, router, publicAddress, gateway, hosts);
+        var site = new NatSite(name, index, type, router, cgn, publicAddress, gateway, lanCidr, hosts);
         _sites.Add(site);
+        Log.Write($"{site}: hosts {string.Join(", ", hosts)}");
         return site;
+    }
+
+    /// <summary>
+    /// Adds a public host (<see cref="AddPublicHostAsync"/>) running an in-process STUN Binding
+    /// server on UDP <paramref name="port"/> (<see cref="LabStunServer"/>); the lab stops it on dispose.
+    /// </summary>
+    public async Task<LabStunServer> AddStunServerAsync(string label = "stun", int port = LabStun.DefaultPort)
+    {
+        var host = await AddPublicHostAsync(label);
+        var server = LabStunServer.Start(host, port, Log);
+        _services.Add(server);
+        return server;
+    }
+
+    /// <summary>
+    /// Cuts <paramref name="protocol"/> traffic between every address of <paramref name="a"/>
+    /// and every address of <paramref name="b"/> in the core (both directions; e.g.
+    /// <c>CutAsync(siteA.PublicAddresses, siteB.PublicAddresses)</c>). The core keeps no
+    /// connection state, so established flows stop at once; NAT mappings at the sites survive.
+    /// </summary>
+    public async Task CutAsync(IEnumerable<IPAddress> a, IEnumerable<IPAddress> b, CutProtocol protocol = CutProtocol.Udp)
+    {
+        var inet = Internet ?? throw new InvalidOperationException($"lab {Id} has no internet core yet: add a site or public host first");
+        var elements = NatRules.CutElements(a, b);
+        await inet.ExecAsync("nft", "add", "element", "ip", NatRules.CutTable, NatRules.CutSet(protocol), $"{{ {elements} }}");
+        Log.Write($"cut {protocol}: {elements}");
+    }
+
+    /// <summary>Removes the cuts (every protocol) between <paramref name="a"/> and <paramref name="b"/>.</summary>
+    public async Task HealAsync(IEnumerable<IPAddress> a, IEnumerable<IPAddress> b)
+    {
+        var inet = Internet ?? throw new InvalidOperationException($"lab {Id} has no internet core yet");
+        var pairs = a.SelectMany(x => b.Select(y => (x, y))).ToList();
+        foreach (var protocol in Enum.GetValues<CutProtocol>())
+        {
+            foreach (var (x, y) in pairs)
+            {
+                // Deleting an absent element fails: remove only what is there.
+                foreach (var element in new[] { $"{x} . {y}", $"{y} . {x}" })
+                {
+                    await inet.ExecAsync(["nft", "delete", "element", "ip", NatRules.CutTable, NatRules.CutSet(protocol), $"{{ {element} }}"],
+                        new RunOptions { Check = false });
+                }
+            }
+        }
+        Log.Write($"healed: {NatRules.CutElements(a, b)}");
+    }
+
+    /// <summary>Removes every cut.</summary>
+    public async Task HealAllAsync()
+    {
+        var inet = Internet ?? throw new InvalidOperationException($"lab {Id} has no internet core yet");
+        foreach (var protocol in Enum.GetValues<CutProtocol>())
+        {
+            await inet.ExecAsync("nft", "flush", "set", "ip", NatRules.CutTable, NatRules.CutSet(protocol));
+        }
     }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -191,6 +292,17 @@ public sealed class Lab : IAsyncDisposable, IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
+        }
+        foreach (var service in _services)
+        {
+            try
+            {
+                await service.DisposeAsync();
+            }
+            catch (Exception e)
+            {
+                Log.Write($"warning: stopping {service} failed: {e}");
+            }
         }
         await Task.WhenAll(_namespaces.Select(n => n.DisposeAsync().AsTask()));
     }
@@ -205,10 +317,17 @@ public sealed class Lab : IAsyncDisposable, IDisposable
             return Internet;
         }
         var inet = await AddNamespaceAsync("inet");
-        await inet.SetSysctlsAsync(("net.ipv4.ip_forward", "1"));
+        await EnableRoutingAsync(inet);
         await inet.NftAsync(NatRules.Core());
         Internet = inet;
         return inet;
+    }
+
+    private static async Task EnableRoutingAsync(NetworkNamespace router)
+    {
+        await router.SetSysctlsAsync(("net.ipv4.ip_forward", "1"));
+        // If br_netfilter is loaded, bridged LAN frames would traverse the router's IP hooks.
+        await router.ExecAsync(["sh", "-c", "f=/proc/sys/net/bridge/bridge-nf-call-iptables; [ ! -e $f ] || echo 0 > $f"], RunOptions.Default);
     }
 
     // A point-to-point /32 link between the core and a public host or site router, as in the
