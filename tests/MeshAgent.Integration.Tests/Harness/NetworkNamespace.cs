@@ -241,6 +241,30 @@ public sealed partial class NetworkNamespace : IAsyncDisposable, IDisposable
         }
     });
 
+    /// <summary>
+    /// <paramref name="count"/> UDP sockets created inside this namespace, each bound to
+    /// <paramref name="localEndPoint"/> (use port 0 for distinct ephemeral ports). Owned by the caller.
+    /// </summary>
+    public Socket[] OpenUdpSockets(int count, IPEndPoint localEndPoint) => RunInside(() =>
+    {
+        var sockets = new List<Socket>(count);
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var socket = new Socket(localEndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+                sockets.Add(socket);
+                socket.Bind(localEndPoint);
+            }
+            return sockets.ToArray();
+        }
+        catch
+        {
+            sockets.ForEach(s => s.Dispose());
+            throw;
+        }
+    });
+
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     public async ValueTask DisposeAsync()
