@@ -106,9 +106,10 @@ public sealed class Lab : IAsyncDisposable, IDisposable
         await a.IpAsync("link", "add", deviceA, "type", "veth", "peer", "name", deviceB, "netns", b.Name);
         foreach (var end in new[] { endA, endB })
         {
-            await end.Namespace.IpAsync("addr", "add", $"{end.Ipv4}/24", "dev", end.Device);
-            await end.Namespace.IpAsync("addr", "add", $"{end.Ipv6}/64", "dev", end.Device, "nodad");
-            await end.Namespace.IpAsync("link", "set", end.Device, "up");
+            await end.Namespace.IpBatchAsync(
+                $"addr add {end.Ipv4}/24 dev {end.Device}",
+                $"addr add {end.Ipv6}/64 dev {end.Device} nodad",
+                $"link set {end.Device} up");
         }
         await WaitForLinksUpAsync([(a, deviceA), (b, deviceB)]);
         return new VethLink(k, endA, endB);
@@ -124,7 +125,7 @@ public sealed class Lab : IAsyncDisposable, IDisposable
         }
         var address = IPAddress.Parse($"198.51.100.{10 + n}");
         var ns = await AddNamespaceAsync(label);
-        await AttachToInternetAsync(ns, "eth0", address);
+        await WaitForLinksUpAsync(await AttachToInternetAsync(ns, "eth0", address));
         return new LabHost(ns, address, address, "eth0");
     }
 
@@ -162,62 +163,76 @@ public sealed class Lab : IAsyncDisposable, IDisposable
         var publicAddress = IPAddress.Parse($"203.0.113.{10 * index}");
         var gateway = IPAddress.Parse($"{lan}.1");
 
-        // The namespace attached to the core: the router itself, or the CGN in front of it.
+        // Devices to wait for once at the end: each wait costs a linkwatch round.
+        List<(NetworkNamespace, string)> devices = [];
         NetworkNamespace? cgn = null;
         var router = await AddNamespaceAsync($"{name}-rtr");
         await EnableRoutingAsync(router);
         if (type == NatType.DoubleNat)
         {
+            // The CGN owns the public address; the home router's WAN is in 100.64.0.0/10.
             cgn = await AddNamespaceAsync($"{name}-cgn");
             await EnableRoutingAsync(cgn);
-            await AttachToInternetAsync(cgn, "wan", publicAddress);
-            await cgn.IpAsync("link", "add", "sub", "type", "veth", "peer", "name", "wan", "netns", router.Name);
-            await cgn.IpAsync("addr", "add", $"100.64.{index}.1/24", "dev", "sub");
-            await cgn.IpAsync("link", "set", "sub", "up");
-            await router.IpAsync("addr", "add", $"100.64.{index}.2/24", "dev", "wan");
-            await router.IpAsync("link", "set", "wan", "up");
-            await router.IpAsync("route", "add", "default", "via", $"100.64.{index}.1");
+            devices.AddRange(await AttachToInternetAsync(cgn, "wan", publicAddress));
+            await cgn.IpBatchAsync(
+                $"link add sub type veth peer name wan netns {router.Name}",
+                $"addr add 100.64.{index}.1/24 dev sub",
+                "link set sub up");
+            await router.IpBatchAsync(
+                $"addr add 100.64.{index}.2/24 dev wan",
+                "link set wan up",
+                $"route add default via 100.64.{index}.1");
             await cgn.NftAsync(NatRules.CarrierGradeNat("sub", $"100.64.{index}.0/24"));
+            devices.Add((cgn, "sub"));
+            devices.Add((router, "wan"));
         }
         else
         {
-            await AttachToInternetAsync(router, "wan", publicAddress);
+            devices.AddRange(await AttachToInternetAsync(router, "wan", publicAddress));
         }
-        await router.IpAsync("link", "add", "lan", "type", "bridge", "forward_delay", "0");
-        await router.IpAsync("addr", "add", $"{gateway}/24", "dev", "lan");
-        await router.IpAsync("link", "set", "lan", "up");
+        List<string> routerSetup = [$"link add lan type bridge forward_delay 0", $"addr add {gateway}/24 dev lan", "link set lan up"];
+        List<string> coreRoutes = [];
 
         var hosts = new List<LabHost>();
-        List<(NetworkNamespace, string)> devices = [];
         for (var k = 1; k <= hostCount; k++)
         {
             var host = await AddNamespaceAsync($"{name}-h{k}");
             var lanAddress = IPAddress.Parse($"{lan}.{9 + k}");
             var port = $"p-h{k}";
-            await router.IpAsync("link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", host.Name);
-            await router.IpAsync("link", "set", port, "master", "lan", "up");
-            await host.IpAsync("addr", "add", $"{lanAddress}/24", "dev", "eth0");
-            await host.IpAsync("link", "set", "eth0", "up");
+            routerSetup.Add($"link add {port} type veth peer name eth0 netns {host.Name}");
+            routerSetup.Add($"link set {port} master lan up");
             if (type == NatType.None)
             {
                 // The host owns a public /32, routed core → router → host and used as the source
                 // of everything it sends off the LAN; the masquerade rule never sees it.
                 var own = IPAddress.Parse($"203.0.113.{10 * index + k}");
-                await host.IpAsync("addr", "add", $"{own}/32", "dev", "eth0");
-                await host.IpAsync("route", "add", "default", "via", gateway.ToString(), "src", own.ToString());
-                await router.IpAsync("route", "add", $"{own}/32", "via", lanAddress.ToString(), "dev", "lan");
-                await Internet!.IpAsync("route", "add", $"{own}/32", "via", publicAddress.ToString(), "dev", InterfaceName($"to-{router.Label}"));
+                routerSetup.Add($"route add {own}/32 via {lanAddress} dev lan");
+                coreRoutes.Add($"route add {own}/32 via {publicAddress} dev {InterfaceName($"to-{(cgn ?? router).Label}")}");
                 hosts.Add(new LabHost(host, own, own, "eth0") { LocalAddresses = [own, lanAddress], LanAddress = lanAddress });
             }
             else
             {
-                await host.IpAsync("route", "add", "default", "via", gateway.ToString());
                 hosts.Add(new LabHost(host, lanAddress, publicAddress, "eth0") { LanAddress = lanAddress });
             }
             devices.Add((router, port));
             devices.Add((host, "eth0"));
         }
         devices.Add((router, "lan"));
+        // Bridge and ports first (the hosts' eth0 must exist before they are configured).
+        await router.IpBatchAsync([.. routerSetup.Where(c => !c.StartsWith("route ", StringComparison.Ordinal))]);
+        foreach (var host in hosts)
+        {
+            List<string> hostSetup = [$"addr add {host.LanAddress}/24 dev eth0", "link set eth0 up"];
+            hostSetup.AddRange(type == NatType.None
+                ? [$"addr add {host.Address}/32 dev eth0", $"route add default via {gateway} src {host.Address}"]
+                : [$"route add default via {gateway}"]);
+            await host.Namespace.IpBatchAsync([.. hostSetup]);
+        }
+        if (coreRoutes.Count > 0)
+        {
+            await router.IpBatchAsync([.. routerSetup.Where(c => c.StartsWith("route ", StringComparison.Ordinal))]);
+            await Internet!.IpBatchAsync([.. coreRoutes]);
+        }
         var routerType = type == NatType.DoubleNat ? NatType.Cone : type;
         await router.NftAsync(NatRules.SiteRouter(routerType, "lan", lanCidr, type == NatType.None ? [.. hosts.Select(h => h.PublicAddress)] : null));
         await WaitForLinksUpAsync(devices);
@@ -323,26 +338,28 @@ public sealed class Lab : IAsyncDisposable, IDisposable
         return inet;
     }
 
-    private static async Task EnableRoutingAsync(NetworkNamespace router)
-    {
-        await router.SetSysctlsAsync(("net.ipv4.ip_forward", "1"));
-        // If br_netfilter is loaded, bridged LAN frames would traverse the router's IP hooks.
-        await router.ExecAsync(["sh", "-c", "f=/proc/sys/net/bridge/bridge-nf-call-iptables; [ ! -e $f ] || echo 0 > $f"], RunOptions.Default);
-    }
+    // If br_netfilter is loaded, bridged LAN frames would traverse the router's IP hooks: off.
+    private static Task EnableRoutingAsync(NetworkNamespace router)
+        => router.ExecAsync(
+            ["sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward && f=/proc/sys/net/bridge/bridge-nf-call-iptables && { [ ! -e $f ] || echo 0 > $f; }"],
+            RunOptions.Default);
 
     // A point-to-point /32 link between the core and a public host or site router, as in the
     // shared NAT lab: no subnet to plan, and the core routes each address to its own link.
-    private async Task AttachToInternetAsync(NetworkNamespace host, string hostDevice, IPAddress publicAddress)
+    // Returns the two devices; the caller waits for them to come up.
+    private async Task<(NetworkNamespace, string)[]> AttachToInternetAsync(NetworkNamespace host, string hostDevice, IPAddress publicAddress)
     {
         var inet = await EnsureInternetAsync();
         var inetDevice = InterfaceName($"to-{host.Label}");
-        await inet.IpAsync("link", "add", inetDevice, "type", "veth", "peer", "name", hostDevice, "netns", host.Name);
-        await inet.IpAsync("addr", "add", $"{InternetGateway}/32", "peer", $"{publicAddress}/32", "dev", inetDevice);
-        await inet.IpAsync("link", "set", inetDevice, "up");
-        await host.IpAsync("addr", "add", $"{publicAddress}/32", "peer", $"{InternetGateway}/32", "dev", hostDevice);
-        await host.IpAsync("link", "set", hostDevice, "up");
-        await host.IpAsync("route", "add", "default", "via", InternetGateway.ToString(), "dev", hostDevice);
-        await WaitForLinksUpAsync([(inet, inetDevice), (host, hostDevice)]);
+        await inet.IpBatchAsync(
+            $"link add {inetDevice} type veth peer name {hostDevice} netns {host.Name}",
+            $"addr add {InternetGateway}/32 peer {publicAddress}/32 dev {inetDevice}",
+            $"link set {inetDevice} up");
+        await host.IpBatchAsync(
+            $"addr add {publicAddress}/32 peer {InternetGateway}/32 dev {hostDevice}",
+            $"link set {hostDevice} up",
+            $"route add default via {InternetGateway} dev {hostDevice}");
+        return [(inet, inetDevice), (host, hostDevice)];
     }
 
     /// <summary>
@@ -354,10 +371,15 @@ public sealed class Lab : IAsyncDisposable, IDisposable
         => ProcessRunner.WaitUntilAsync(
             async () =>
             {
-                foreach (var (ns, device) in devices)
+                // One "ip link show" per namespace; a line reads "7: eth0@if8: <…> … state UP …".
+                foreach (var group in devices.GroupBy(d => d.Namespace))
                 {
-                    var show = await ProcessRunner.RunAsync(["ip", "-n", ns.Name, "-o", "link", "show", "dev", device], new RunOptions { Check = false });
-                    if (!show.StandardOutput.Contains(" state UP ", StringComparison.Ordinal))
+                    var show = await ProcessRunner.RunAsync(["ip", "-n", group.Key.Name, "-o", "link", "show"], new RunOptions { Check = false });
+                    var up = show.StandardOutput.Split('\n')
+                        .Where(line => line.Contains(" state UP ", StringComparison.Ordinal))
+                        .Select(line => line.Split(": ", 3) is [_, var device, ..] ? device.Split('@')[0] : "")
+                        .ToHashSet();
+                    if (!group.All(d => up.Contains(d.Device)))
                     {
                         return false;
                     }

@@ -105,6 +105,27 @@ public sealed class NatRouterTests(ITestOutputHelper output)
         Assert.Null(await ReceiveAsync(listener, TimeSpan.FromSeconds(1)));
     }
 
+    [Fact]
+    public async Task Hosts_of_one_site_hear_each_others_link_local_multicast_as_mdns_needs()
+    {
+        await using var lab = await Lab.CreateAsync(output);
+        var site = await lab.AddNatSiteAsync("m", NatType.Cone, hostCount: 2);
+        var group = IPAddress.Parse("224.0.0.251");
+        using var listener = site.Hosts[1].Namespace.RunInside(() =>
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            socket.Bind(new IPEndPoint(IPAddress.Any, 5353));
+            socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.AddMembership, new MulticastOption(group, site.Hosts[1].Address));
+            return socket;
+        });
+        using var sender = site.Hosts[0].Namespace.OpenUdpSocket(new IPEndPoint(site.Hosts[0].Address, 5353));
+
+        await SendAsync(sender, "mdns query", new IPEndPoint(group, 5353));
+
+        var got = await ReceiveAsync(listener, TimeSpan.FromSeconds(2));
+        Assert.Equal(("mdns query", new IPEndPoint(site.Hosts[0].Address, 5353)), got);
+    }
+
     /// <summary>Whether a TCP connection from <paramref name="from"/> to <paramref name="to"/>:<paramref name="port"/> is accepted.</summary>
     internal static async Task<bool> TcpConnectsAsync(LabHost from, LabHost to, int port, TimeSpan? timeout = null)
     {
