@@ -143,7 +143,9 @@ internal sealed class ApiEndpoints(IMeshControl control, TextWriter log)
         try
         {
             await next(context);
-            if (!context.Response.HasStarted && context.GetEndpoint() is null)
+            // No endpoint: an unknown path. Routing's own 405 endpoint: a known path with another method.
+            if (!context.Response.HasStarted
+                && (context.GetEndpoint() is null || context.Response.StatusCode == StatusCodes.Status405MethodNotAllowed))
             {
                 await NoSuchRouteAsync(context);
             }

@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
@@ -90,6 +91,8 @@ public static class ApiJson
     {
         PropertyNamingPolicy = new ApiNamingPolicy(),
         DictionaryKeyPolicy = null,
+        // Read by people (curl, --json) and by our client, never embedded in HTML: keep ' — … as they are.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         Converters =
         {
             new JsonStringEnumConverter<NodePhase>(JsonNamingPolicy.CamelCase, allowIntegerValues: false),
