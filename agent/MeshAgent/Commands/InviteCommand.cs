@@ -177,8 +177,8 @@ public static class InviteCommand
         TextWriter error = call.Error;
         TimeSpan left = result.ExpiresAt - DateTimeOffset.UtcNow;
         error.WriteLine(
-            $"{(result.Name is null ? "token" : $"token for {result.Name}")} valid until {result.ExpiresAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC"
-            + (left > TimeSpan.Zero ? $" (in {FormatDuration(RoundToSeconds(left))}), once" : ", once"));
+            $"{(result.Name is null ? "token" : $"token for {result.Name}")}: valid once, until {result.ExpiresAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC"
+            + (left > TimeSpan.Zero ? $" (in {FormatDuration(Round(left))})" : string.Empty));
         error.WriteLine("on the new machine run: meshagent join TOKEN");
         if (qr)
         {
@@ -188,5 +188,8 @@ public static class InviteCommand
         return ExitCodes.Success;
     }
 
-    private static TimeSpan RoundToSeconds(TimeSpan value) => TimeSpan.FromSeconds(Math.Round(value.TotalSeconds));
+    // The token was made a moment ago: "in 1h", not "in 59m59s".
+    private static TimeSpan Round(TimeSpan value) => value >= TimeSpan.FromMinutes(2)
+        ? TimeSpan.FromMinutes(Math.Round(value.TotalMinutes))
+        : TimeSpan.FromSeconds(Math.Round(value.TotalSeconds));
 }
