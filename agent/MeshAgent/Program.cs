@@ -17,6 +17,9 @@ public static class Program
         var root = new RootCommand("meshagent: a peer-to-peer mesh VPN agent that speaks the WireGuard protocol");
         Add(root, KeyCommands.Create());
         Add(root, RunCommand.Create());
+        Add(root, InitCommand.Create(), InviteCommand.Create(), JoinCommand.Create(), LeaveCommand.Create());
+        Add(root, RevokeCommand.Create(), AdminCommand.Create());
+        Add(root, StatusCommand.Create(), PeersCommand.Create());
         return root;
     }
 
@@ -45,4 +48,7 @@ public static class ExitCodes
 
     /// <summary>A required system component is missing (e.g. libsodium); the message names the package to install.</summary>
     public const int MissingDependency = 3;
+
+    /// <summary>No daemon answers on the local API socket (not running, another --socket, or no permission); the message says which.</summary>
+    public const int DaemonUnreachable = 4;
 }

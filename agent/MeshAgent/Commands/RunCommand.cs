@@ -1,13 +1,16 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using MeshAgent.Api;
 using MeshAgent.Core.Config;
+using MeshAgent.Daemon;
+using MeshAgent.Engine.Mesh;
 using MeshAgent.Engine.StaticMode;
 
 namespace MeshAgent.Commands;
 
 /// <summary>
-/// `meshagent run`: the daemon. Today it runs static mode from a wg-quick config
-/// (`--wg-config`); membership mode arrives with the gossip work.
+/// `meshagent run`: the daemon. Without `--wg-config` it runs membership mode (the mesh node and its
+/// local API, <see cref="MembershipDaemon"/>); with it, static mode: one tunnel from a wg-quick config.
 /// </summary>
 public static class RunCommand
 {
@@ -19,30 +22,77 @@ public static class RunCommand
         };
         var interfaceName = new Option<string?>("--interface")
         {
-            Description = "TUN interface name (default: the config file name without .conf, like wg-quick; at most 15 characters).",
+            Description = "TUN interface name, at most 15 characters (default: mesh0; with --wg-config the config file name without .conf, like wg-quick).",
         };
         var stateDir = new Option<string>("--state-dir")
         {
-            Description = "Directory for persistent state (the handshake timestamp floor).",
+            Description = "Directory for persistent state: keys, certificates, membership (static mode: the handshake timestamp floor).",
             DefaultValueFactory = _ => "/var/lib/meshagent",
         };
-
-        var command = new Command("run", "Run the agent (daemon): bring the tunnel up and forward traffic until SIGINT/SIGTERM.")
+        Option<string> socket = DaemonCli.CreateSocketOption();
+        socket.Description = $"Membership mode: where the local API listens (default {ApiServer.DefaultSocketPath}).";
+        var listenPort = new Option<int>("--listen-port")
         {
-            wgConfig, interfaceName, stateDir,
+            Description = $"Membership mode: the UDP port for WireGuard, join and STUN traffic (default {MeshNodeOptions.DefaultListenPort}; 0 picks a free one).",
+            HelpName = "PORT",
+            DefaultValueFactory = _ => MeshNodeOptions.DefaultListenPort,
         };
-        command.SetAction(parse => Run(parse.GetValue(wgConfig), parse.GetValue(interfaceName), parse.GetValue(stateDir)!, Console.Out, Console.Error));
+
+        var command = new Command(
+            "run",
+            "Run the agent (daemon) until SIGINT/SIGTERM: the mesh node and its local API, or with --wg-config one static tunnel.")
+        {
+            wgConfig, interfaceName, stateDir, socket, listenPort,
+        };
+        command.SetAction(parse =>
+        {
+            FileInfo? config = parse.GetValue(wgConfig);
+            TextWriter output = parse.InvocationConfiguration.Output;
+            TextWriter error = parse.InvocationConfiguration.Error;
+            return config is null
+                ? RunMembership(parse.GetValue(stateDir)!, parse.GetValue(interfaceName) ?? "mesh0", parse.GetValue(listenPort), parse.GetValue(socket)!, output, error)
+                : Run(config, parse.GetValue(interfaceName), parse.GetValue(stateDir)!, output, error);
+        });
         return command;
     }
 
-    public static int Run(FileInfo? configFile, string? interfaceName, string stateDirectory, TextWriter output, TextWriter error)
+    /// <summary>Membership mode until SIGINT or SIGTERM; see <see cref="MembershipDaemon"/>.</summary>
+    public static int RunMembership(string stateDirectory, string interfaceName, int listenPort, string socketPath, TextWriter output, TextWriter error)
     {
-        if (configFile is null)
+        if (!IsValidInterfaceName(interfaceName))
         {
-            error.WriteLine("run: no configuration given — pass --wg-config FILE (a wg-quick config); membership mode is not available yet");
+            error.WriteLine($"run: '{interfaceName}' is not a valid interface name (1–15 characters, no spaces or '/') — pass --interface NAME");
             return ExitCodes.InvalidInput;
         }
 
+        if (listenPort is < 0 or > 65535)
+        {
+            error.WriteLine($"run: --listen-port {listenPort} is not a UDP port (0–65535)");
+            return ExitCodes.InvalidInput;
+        }
+
+        // Our own handlers (not the runtime's default termination) so the API and the node stop in order.
+        using var stopping = new CancellationTokenSource();
+        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stopping.Cancel(); });
+        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stopping.Cancel(); });
+        using SystemdNotifier notifier = SystemdNotifier.FromEnvironment();
+
+        var options = new MeshNodeOptions
+        {
+            StateDirectory = stateDirectory,
+            InterfaceName = interfaceName,
+            ListenPort = listenPort,
+            Log = TextWriter.Synchronized(output),
+        };
+        return MembershipDaemon.RunAsync(options, socketPath, notifier, output, error, stopping.Token).GetAwaiter().GetResult();
+    }
+
+    private static bool IsValidInterfaceName(string name) => name.Length is > 0 and <= 15 && !name.Any(c => char.IsWhiteSpace(c) || c == '/');
+
+    /// <summary>Static mode: one tunnel from a wg-quick configuration file until SIGINT or SIGTERM.</summary>
+    public static int Run(FileInfo configFile, string? interfaceName, string stateDirectory, TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(configFile);
         if (!configFile.Exists)
         {
             error.WriteLine($"run: the configuration file {configFile.FullName} does not exist — check the path");
@@ -50,7 +100,7 @@ public static class RunCommand
         }
 
         string name = interfaceName ?? Path.GetFileNameWithoutExtension(configFile.Name);
-        if (name.Length is 0 or > 15 || name.Any(c => char.IsWhiteSpace(c) || c == '/'))
+        if (!IsValidInterfaceName(name))
         {
             error.WriteLine($"run: '{name}' is not a valid interface name (1–15 characters, no spaces or '/') — pass --interface NAME");
             return ExitCodes.InvalidInput;
