@@ -63,7 +63,7 @@ public ref struct StunMessageWriter
     public readonly Span<byte> Written => _buffer[.._length];
 
     /// <summary>Appends an attribute with a raw value (padded to 4 bytes).</summary>
-    public void AddAttribute(ushort type, ReadOnlySpan<byte> value)
+    public void AddAttribute(ushort type, scoped ReadOnlySpan<byte> value)
     {
         Span<byte> destination = Reserve(type, value.Length);
         value.CopyTo(destination);
@@ -84,14 +84,14 @@ public ref struct StunMessageWriter
     }
 
     /// <summary>SOFTWARE (§14.14) from UTF-8 bytes (at most <see cref="MaxTextBytes"/>).</summary>
-    public void AddSoftware(ReadOnlySpan<byte> utf8)
+    public void AddSoftware(scoped ReadOnlySpan<byte> utf8)
     {
         CheckText(utf8.Length, "SOFTWARE");
         AddAttribute(StunAttributeType.Software, utf8);
     }
 
     /// <summary>SOFTWARE (§14.14) from text, encoded as UTF-8.</summary>
-    public void AddSoftware(ReadOnlySpan<char> text)
+    public void AddSoftware(scoped ReadOnlySpan<char> text)
     {
         int length = Encoding.UTF8.GetByteCount(text);
         CheckText(length, "SOFTWARE");
@@ -99,7 +99,7 @@ public ref struct StunMessageWriter
     }
 
     /// <summary>ERROR-CODE (§14.8): <paramref name="code"/> 300–699 and a short UTF-8 reason phrase.</summary>
-    public void AddErrorCode(int code, ReadOnlySpan<char> reason)
+    public void AddErrorCode(int code, scoped ReadOnlySpan<char> reason)
     {
         if (code is < 300 or > 699)
         {
@@ -117,7 +117,7 @@ public ref struct StunMessageWriter
     }
 
     /// <summary>UNKNOWN-ATTRIBUTES (§14.9): the comprehension-required types a 420 response rejects.</summary>
-    public void AddUnknownAttributes(ReadOnlySpan<ushort> types)
+    public void AddUnknownAttributes(scoped ReadOnlySpan<ushort> types)
     {
         Span<byte> value = Reserve(StunAttributeType.UnknownAttributes, 2 * types.Length);
         for (int i = 0; i < types.Length; i++)
@@ -131,7 +131,7 @@ public ref struct StunMessageWriter
     /// over everything written so far, the length field already counting this attribute. Only
     /// FINGERPRINT may follow.
     /// </summary>
-    public void AddMessageIntegrity(ReadOnlySpan<byte> key)
+    public void AddMessageIntegrity(scoped ReadOnlySpan<byte> key)
     {
         int covered = _length;
         Span<byte> value = Reserve(StunAttributeType.MessageIntegrity, StunMessage.MessageIntegrityLength);

@@ -13,7 +13,7 @@ namespace MeshAgent.Core.Stun;
 /// CHANGE-REQUEST, ...) gets 420 with UNKNOWN-ATTRIBUTES (§6.3.1). Everything else — other
 /// protocols, malformed or mis-fingerprinted messages, indications, responses, other methods —
 /// is ignored and counted: answering those would make the port a reflector for spoofed sources.
-/// Without SOFTWARE a success response is 32 (IPv4) or 52 (IPv6) bytes and a 420 at most 76, for a
+/// Without SOFTWARE a success response is 40 (IPv4) or 52 (IPv6) bytes and a 420 at most 76, for a
 /// request of at least 20 and 24 bytes: little amplification for a spoofed source.
 /// Stateless apart from the counters; thread-safe; allocation-free per datagram.
 /// </summary>
