@@ -30,7 +30,7 @@ public sealed record NatMappingReport(NatMapping Mapping, StunResult First, Stun
             $"endpoint-dependent mapping (symmetric NAT): {First.Server} saw {First.ReflexiveEndPoint}, {Second.Server} saw {Second.ReflexiveEndPoint} "
             + "— direct paths to peers behind such NATs will need a relay",
         NatMapping.NoUdp =>
-            $"no UDP: neither {First.Server} nor {Second.Server} answered ({First.Problem}; {Second.Problem}) "
+            $"no UDP: neither {First.Server} nor {Second.Server} answered ({First.Transmissions} and {Second.Transmissions} requests) "
             + "— UDP is blocked here or both servers are down; peers will be reached through a relay over TCP",
         _ => $"mapping unknown: only one server gave a mapping ({First}; {Second})",
     };

@@ -113,6 +113,7 @@ public sealed class StunClient
                 TimeSpan wait = sent < Options.MaxTransmissions ? rto : Options.InitialRto * Options.LastWaitMultiplier;
                 rto *= 2;
                 TimeSpan remaining = timeout - _time.GetElapsedTime(started);
+                bool lastWait = sent >= Options.MaxTransmissions || remaining <= wait;
                 if (remaining > TimeSpan.Zero && await WaitAsync(transaction.Completion, wait < remaining ? wait : remaining, cancellationToken).ConfigureAwait(false))
                 {
                     return await transaction.Completion.ConfigureAwait(false);
@@ -123,7 +124,9 @@ public sealed class StunClient
                     return await transaction.Completion.ConfigureAwait(false); // answered just as the wait ended
                 }
 
-                if (sent >= Options.MaxTransmissions || _time.GetElapsedTime(started) >= timeout)
+                // Decided before waiting, not by reading the clock again: a timer that fires a
+                // millisecond early must not trigger one more transmission at the deadline.
+                if (lastWait)
                 {
                     Counters.CountTimeout();
                     return new StunResult
