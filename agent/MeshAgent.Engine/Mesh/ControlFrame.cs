@@ -11,6 +11,8 @@ namespace MeshAgent.Engine.Mesh;
 ///  0x05 Revoked      body = the root-signed Revocation of the receiver: sent to it once, just before its
 ///                    peers drop it, since gossip can no longer reach a node nobody has a session with
 /// </code>
+/// Every frame is <c>type (1) ‖ body length (2, big-endian) ‖ body</c>: WireGuard pads transport payloads
+/// with zeros to a multiple of 16, and unlike an IP packet a frame has no length of its own otherwise.
 /// Unknown types are counted and dropped, so later versions can add frames (path probes, call-me-maybe).
 /// </summary>
 internal enum ControlFrameType : byte
@@ -24,22 +26,53 @@ internal enum ControlFrameType : byte
 
 internal static class ControlFrame
 {
+    public const int HeaderSize = 3;
+
+    /// <summary>Splits a decrypted payload (padding included) into type and body; false when the length does not fit.</summary>
+    public static bool TryRead(ReadOnlySpan<byte> payload, out ControlFrameType type, out ReadOnlySpan<byte> body)
+    {
+        type = default;
+        body = default;
+        if (payload.Length < HeaderSize)
+        {
+            return false;
+        }
+
+        int length = (payload[1] << 8) | payload[2];
+        if (length > payload.Length - HeaderSize)
+        {
+            return false;
+        }
+
+        type = (ControlFrameType)payload[0];
+        body = payload.Slice(HeaderSize, length);
+        return true;
+    }
+
     /// <summary>A new array: type byte ‖ body.</summary>
     public static byte[] Create(ControlFrameType type, ReadOnlySpan<byte> body)
     {
-        var frame = new byte[1 + body.Length];
-        frame[0] = (byte)type;
-        body.CopyTo(frame.AsSpan(1));
+        var frame = new byte[HeaderSize + body.Length];
+        WriteHeader(frame, type, body.Length);
+        body.CopyTo(frame.AsSpan(HeaderSize));
         return frame;
     }
 
     /// <summary>A new array: type byte ‖ first ‖ second.</summary>
     public static byte[] Create(ControlFrameType type, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
     {
-        var frame = new byte[1 + first.Length + second.Length];
-        frame[0] = (byte)type;
-        first.CopyTo(frame.AsSpan(1));
-        second.CopyTo(frame.AsSpan(1 + first.Length));
+        var frame = new byte[HeaderSize + first.Length + second.Length];
+        WriteHeader(frame, type, first.Length + second.Length);
+        first.CopyTo(frame.AsSpan(HeaderSize));
+        second.CopyTo(frame.AsSpan(HeaderSize + first.Length));
         return frame;
+    }
+
+    private static void WriteHeader(Span<byte> frame, ControlFrameType type, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, ushort.MaxValue);
+        frame[0] = (byte)type;
+        frame[1] = (byte)(length >> 8);
+        frame[2] = (byte)length;
     }
 }

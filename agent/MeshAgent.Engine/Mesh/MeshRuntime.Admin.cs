@@ -62,8 +62,13 @@ internal sealed partial class MeshRuntime
             return;
         }
 
-        ReadOnlySpan<byte> body = frame.AsSpan(1);
-        switch ((ControlFrameType)frame[0])
+        if (!ControlFrame.TryRead(frame, out ControlFrameType type, out ReadOnlySpan<byte> body))
+        {
+            Interlocked.Increment(ref _controlDropped);
+            return;
+        }
+
+        switch (type)
         {
             case ControlFrameType.Gossip:
                 _gossip.Receive(from, body);

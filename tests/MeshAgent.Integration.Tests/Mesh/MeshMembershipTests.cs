@@ -122,6 +122,15 @@ public sealed class MeshMembershipTests(ITestOutputHelper output)
                 Convergence, "c to know it was revoked", [c.Process]);
             Assert.True(await b.Namespace.TryPingAsync(v4[d]), "b no longer reaches d after c's revocation");
         }
+        catch
+        {
+            foreach (MeshDaemon daemon in daemons)
+            {
+                output.WriteLine($"--- meshagent {daemon.Name} (pid {daemon.Process.Pid}):\n{daemon.Process.RecentOutput(200)}");
+            }
+
+            throw;
+        }
         finally
         {
             foreach (MeshDaemon daemon in daemons)
