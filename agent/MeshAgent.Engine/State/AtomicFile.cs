@@ -99,7 +99,7 @@ public static partial class AtomicFile
             {
                 Mode = FileMode.CreateNew,
                 Access = FileAccess.Write,
-                Share = FileShare.None,
+                Share = FileShare.Read, // O_EXCL already makes it ours; readers (tests, an operator) may look
                 UnixCreateMode = CreateMode,
             };
             using (var stream = new FileStream(temporary, options))

@@ -297,7 +297,9 @@ public sealed class FileInvitationStore : IInvitationStore, IDisposable
 
     private static string? Read(InvitationsDocument document, Dictionary<JoinTokenId, Entry> entries, Dictionary<JoinTokenId, UsedTokenRecord> records)
     {
-        foreach (InvitationEntryDocument item in document.Invitations)
+        // An absent list reads as null, not as the initializer's empty list: the generated constructor sets
+        // every init-only property.
+        foreach (InvitationEntryDocument item in document.Invitations ?? [])
         {
             if (item is null)
             {
@@ -329,7 +331,7 @@ public sealed class FileInvitationStore : IInvitationStore, IDisposable
             entries[id] = new Entry(secret, item.ExpiresAt, item.Name, ClaimedAt: null, Used: item.Used);
         }
 
-        foreach (byte[] encoded in document.UsedRecords)
+        foreach (byte[] encoded in document.UsedRecords ?? [])
         {
             if (encoded is null || !UsedTokenRecord.TryRead(encoded, out UsedTokenRecord? record))
             {

@@ -245,6 +245,13 @@ public sealed class StateDirectory : IDisposable
             try
             {
                 state = JsonSerializer.Deserialize(bytes, StateJsonContext.Default.NodeState);
+                if (state is not null)
+                {
+                    // Absent lists read as null, not as the initializers' empty lists: the generated
+                    // constructor sets every init-only property.
+                    state = state with { Members = state.Members ?? [], Revocations = state.Revocations ?? [] };
+                }
+
                 reason = state is null ? "it holds null instead of an object" : Validate(state);
             }
             catch (JsonException e)

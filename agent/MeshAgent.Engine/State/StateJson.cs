@@ -7,8 +7,12 @@ namespace MeshAgent.Engine.State;
 /// Source-generated (trimming- and AOT-safe) JSON for the state files: camelCase, indented so an
 /// operator can read them, nullable annotations enforced, byte arrays as base64 (the default).
 /// Unknown properties are skipped so a same-format file with an additive field still loads.
+/// Metadata mode: the generated fast-path serializer writes a null byte[] as "" instead of null
+/// (dotnet/runtime#129833, fixed after .NET 10), which would turn a used invitation's absent secret into an
+/// empty one. The state files are small and rare; the fast path buys nothing here.
 /// </summary>
 [JsonSourceGenerationOptions(
+    GenerationMode = JsonSourceGenerationMode.Metadata,
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     WriteIndented = true,
     RespectNullableAnnotations = true,
@@ -46,7 +50,7 @@ internal static class StateJson
         }
         catch (JsonException e)
         {
-            return $"it is not valid JSON ({e.Message})";
+            return $"it is not a JSON object with a format number ({e.Message})";
         }
 
         if (probe?.Format is not int format)

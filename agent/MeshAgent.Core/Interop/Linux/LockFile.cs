@@ -98,8 +98,11 @@ public sealed class LockFile : IDisposable
             return;
         }
 
-        // Best effort: the lock is released by the close below whatever happens here.
+        // Best effort: the close below releases the lock whatever happens here. The explicit LOCK_UN
+        // matters when another thread forks a child at this moment: until that child execs, it shares
+        // our open file description (O_CLOEXEC only acts at exec), and the lock would outlive our close.
         _ = Interop.Libc.ftruncate(_handle, 0);
+        _ = Interop.Libc.flock(_handle, Interop.Libc.LOCK_UN);
         _handle.Dispose();
     }
 

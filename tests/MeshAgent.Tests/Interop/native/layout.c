@@ -269,6 +269,7 @@ int main(void)
     CONST(CLONE_NEWNET);
     CONST(LOCK_EX);
     CONST(LOCK_NB);
+    CONST(LOCK_UN);
     CONST(O_RDONLY);
     CONST(O_RDWR);
     CONST(O_CREAT);
