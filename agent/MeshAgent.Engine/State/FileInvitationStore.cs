@@ -456,7 +456,7 @@ public sealed class FileInvitationStore : IInvitationStore, IDisposable
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(document, StateJsonContext.Default.InvitationsDocument);
         try
         {
-            AtomicFile.Write(Path, json, StateDirectory.FileMode);
+            AtomicFile.Write(Path, json, StateDirectory.PrivateFileMode);
         }
         finally
         {

@@ -38,10 +38,10 @@ public sealed class StateDirectory : IDisposable
     public const string TimestampFloorFileName = "tai64n";
 
     /// <summary>0700: the directory is the daemon's alone.</summary>
-    public const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    public const UnixFileMode PrivateDirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
     /// <summary>0600, for every file in it (keys, invitation secrets, membership).</summary>
-    public const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    public const UnixFileMode PrivateFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     private const UnixFileMode GroupOrOther =
         UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
@@ -117,7 +117,7 @@ public sealed class StateDirectory : IDisposable
         string holder;
         try
         {
-            if (!LockFile.TryAcquire(lockPath, FileMode, Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n", out lockFile, out holder))
+            if (!LockFile.TryAcquire(lockPath, PrivateFileMode, Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n", out lockFile, out holder))
             {
                 throw new StateException(DescribeHeld(full, holder));
             }
@@ -147,9 +147,12 @@ public sealed class StateDirectory : IDisposable
 
     /// <summary>
     /// This node's identity: loaded from identity.key, or generated and saved (0600) when the file does not
-    /// exist. The caller owns the result (dispose it to wipe the secret).
+    /// exist and the node has no membership yet. The caller owns the result (dispose it to wipe the secret).
     /// </summary>
-    /// <exception cref="StateException">identity.key exists but is unreadable or damaged. It is never replaced.</exception>
+    /// <exception cref="StateException">
+    /// identity.key exists but is unreadable or damaged (it is never replaced), or it is missing while
+    /// node.json exists (a new key would not match the node's certificate).
+    /// </exception>
     public NodeIdentity LoadOrCreateIdentity()
     {
         ThrowIfDisposed();
@@ -157,10 +160,19 @@ public sealed class StateDirectory : IDisposable
         byte[]? bytes = ReadFile(path, secret: true);
         if (bytes is null)
         {
+            string nodeState = FilePath(NodeStateFileName);
+            if (File.Exists(nodeState))
+            {
+                // A membership without its key: a new identity would not match the certificate in node.json.
+                throw new StateException(
+                    $"identity file {path} is missing, but {nodeState} records this node's network membership — restore " +
+                    $"{IdentityFileName} from a backup, or move {NodeStateFileName} away to start as a new node that must join again");
+            }
+
             NodeIdentity created = NodeIdentity.Generate();
             try
             {
-                AtomicFile.WriteText(path, created.RevealSecretText() + "\n", FileMode);
+                AtomicFile.WriteText(path, created.RevealSecretText() + "\n", PrivateFileMode);
             }
             catch
             {
@@ -223,7 +235,7 @@ public sealed class StateDirectory : IDisposable
     {
         ArgumentNullException.ThrowIfNull(key);
         ThrowIfDisposed();
-        AtomicFile.WriteText(FilePath(RootKeyFileName), key.RevealSecretText() + "\n", FileMode);
+        AtomicFile.WriteText(FilePath(RootKeyFileName), key.RevealSecretText() + "\n", PrivateFileMode);
     }
 
     /// <summary>The membership state from node.json, or null when this node has not joined a network yet.</summary>
@@ -282,7 +294,7 @@ public sealed class StateDirectory : IDisposable
         }
 
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(state with { Format = NodeState.CurrentFormat }, StateJsonContext.Default.NodeState);
-        AtomicFile.Write(FilePath(NodeStateFileName), json, FileMode);
+        AtomicFile.Write(FilePath(NodeStateFileName), json, PrivateFileMode);
     }
 
     /// <summary>The invitation store (invitations.json) on the system clock. The same instance on every call.</summary>
@@ -360,8 +372,8 @@ public sealed class StateDirectory : IDisposable
     {
         try
         {
-            Directory.CreateDirectory(full, DirectoryMode);
-            File.SetUnixFileMode(full, DirectoryMode); // the umask may have taken bits from the owner
+            Directory.CreateDirectory(full, PrivateDirectoryMode);
+            File.SetUnixFileMode(full, PrivateDirectoryMode); // the umask may have taken bits from the owner
             string? parent = System.IO.Path.GetDirectoryName(full);
             if (parent is not null)
             {
@@ -508,7 +520,7 @@ public sealed class StateDirectory : IDisposable
                 return;
             }
 
-            File.SetUnixFileMode(path, FileMode);
+            File.SetUnixFileMode(path, PrivateFileMode);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -237,6 +237,20 @@ public sealed class StateDirectoryTests
     }
 
     [Fact]
+    public void A_missing_identity_next_to_a_membership_is_an_error_not_a_new_identity()
+    {
+        using var temp = new TemporaryStateDirectory();
+        Directory.CreateDirectory(temp.StatePath);
+        File.WriteAllText(temp.File(StateDirectory.NodeStateFileName), "{}");
+
+        using StateDirectory state = StateDirectory.Open(temp.StatePath);
+        StateException e = Assert.Throws<StateException>(() => state.LoadOrCreateIdentity());
+        Assert.StartsWith($"identity file {temp.File(StateDirectory.IdentityFileName)} is missing, but ", e.Message, StringComparison.Ordinal);
+        Assert.Contains("restore identity.key from a backup", e.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(temp.File(StateDirectory.IdentityFileName)));
+    }
+
+    [Fact]
     public void A_key_file_open_to_others_is_tightened_to_0600_with_a_warning()
     {
         using var temp = new TemporaryStateDirectory();
