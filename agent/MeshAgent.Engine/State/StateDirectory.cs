@@ -140,6 +140,11 @@ public sealed class StateDirectory : IDisposable
         {
             warnings.Add($"could not remove temporary files left in {full} by an interrupted write: {AtomicFile.Describe(e)}");
         }
+        catch
+        {
+            directory.Dispose();
+            throw;
+        }
 
         directory._warnings.AddRange(warnings);
         return directory;
