@@ -20,9 +20,12 @@ internal static partial class Interop
         internal const int EBUSY = 16;
         internal const int EEXIST = 17;
         internal const int ENODEV = 19;
+        internal const int ENOTDIR = 20;
+        internal const int EISDIR = 21;
         internal const int EINVAL = 22;
         internal const int EMFILE = 24;
         internal const int ENOSPC = 28;
+        internal const int EROFS = 30;
         internal const int ERANGE = 34;
         internal const int EBADFD = 77;
         internal const int EMSGSIZE = 90;

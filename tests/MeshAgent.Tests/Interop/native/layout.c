@@ -22,6 +22,7 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -266,8 +267,12 @@ int main(void)
     CONST(EFD_NONBLOCK);
     CONST(EFD_CLOEXEC);
     CONST(CLONE_NEWNET);
+    CONST(LOCK_EX);
+    CONST(LOCK_NB);
+    CONST(LOCK_UN);
     CONST(O_RDONLY);
     CONST(O_RDWR);
+    CONST(O_CREAT);
     CONST(O_NONBLOCK);
     CONST(O_CLOEXEC);
     CONST(EPERM);
@@ -284,9 +289,12 @@ int main(void)
     CONST(EBUSY);
     CONST(EEXIST);
     CONST(ENODEV);
+    CONST(ENOTDIR);
+    CONST(EISDIR);
     CONST(EINVAL);
     CONST(EMFILE);
     CONST(ENOSPC);
+    CONST(EROFS);
     CONST(ERANGE);
     CONST(EBADFD);
     CONST(EMSGSIZE);
