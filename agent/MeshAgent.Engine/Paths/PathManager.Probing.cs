@@ -12,6 +12,12 @@ public sealed partial class PathManager
     {
         if (_best is null)
         {
+            if (_candidates.Count == 0 && CurrentPath is null)
+            {
+                _nextDiscoveryAt = long.MaxValue; // nothing to probe, nowhere to send a call-me-maybe: wait for candidates
+                return;
+            }
+
             Counters.DiscoveryRounds++;
             ProbeAll(now);
             SendCallMeMaybe(probePorts: 0);
@@ -40,8 +46,15 @@ public sealed partial class PathManager
     }
 
     /// <summary>Candidates that appeared in the peer's record: on the relay, a full round now (backoff reset); on a direct path, ping just them (they may be better).</summary>
-    private void ProbeNew(long now, List<CandidateState> added)
+    private void ProbeNew(long now, List<CandidateState> added, bool relayAppeared)
     {
+        if (_best is null && relayAppeared)
+        {
+            _discoveryBackoff = _config.DiscoveryInterval.Ticks;
+            _nextDiscoveryAt = now; // a relay to send call-me-maybes over: worth a round now
+            return;
+        }
+
         if (added.Count == 0)
         {
             return;

@@ -199,6 +199,7 @@ public sealed partial class PathManager
         }
 
         long now = NowTicks();
+        bool hadRelay = _relays.Count > 0;
         _peerNat = peerNat;
         _relays.Clear();
         _relays.AddRange(candidates.Where(c => c.Kind == PathCandidateKind.Relay).Select(c => c.Address).Distinct());
@@ -235,7 +236,7 @@ public sealed partial class PathManager
         }
 
         RemoveSourceless(now);
-        ProbeNew(now, _scratch);
+        ProbeNew(now, _scratch, relayAppeared: !hadRelay && _relays.Count > 0);
         Run();
     }
 
@@ -427,6 +428,11 @@ public sealed partial class PathManager
             RunCallMeMaybeRound(now);
         }
 
+        if (_nextDiscoveryAt == long.MaxValue && (_candidates.Count > 0 || CurrentPath is not null))
+        {
+            _nextDiscoveryAt = now; // the first candidate or relay arrived (by any route)
+        }
+
         if (IsActive(now) && now >= _nextDiscoveryAt)
         {
             RunDiscovery(now);
@@ -544,6 +550,24 @@ public sealed partial class PathManager
         {
             _actions.CloseProbeSockets(0);
             RemoveProbeSocketCandidates(except: 0);
+        }
+
+        // Another candidate answered recently (a NAT rebinding gave the peer a new source, a second
+        // interface): use it rather than the relay.
+        CandidateState? next = null;
+        foreach (CandidateState state in _candidates.Values)
+        {
+            if (!ReferenceEquals(state, lost) && state.SampleCount > 0 && state.ConfirmedWithin(now, _config.DirectPathTimeout.Ticks)
+                && (next is null || PathPreference.IsBetter(state.Kind, state.MinRtt, next.Kind, next.MinRtt, 1.0)))
+            {
+                next = state;
+            }
+        }
+
+        if (next is not null)
+        {
+            SetBest(next, now);
+            return;
         }
 
         // Look again at once, then back off: the path may come back (a healed link, a NAT rebinding).

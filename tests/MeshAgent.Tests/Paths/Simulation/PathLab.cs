@@ -95,7 +95,8 @@ internal sealed class PathLab
     /// candidates and NAT type, then the peer's candidates, NAT type and relays (the meshrelay
     /// unless <paramref name="relays"/> says otherwise). Both managers start at once.
     /// </summary>
-    public void Connect(SimNode a, SimNode b, IReadOnlyList<PathCandidate>? relays = null)
+    /// <param name="bKnowsA">False: b's view of a's record has no endpoints yet (a just joined), so b learns them only from a's call-me-maybe.</param>
+    public void Connect(SimNode a, SimNode b, IReadOnlyList<PathCandidate>? relays = null, bool bKnowsA = true)
     {
         relays ??= [PathCandidate.Relay(Relay.Id)];
         a.Peer = b;
@@ -105,7 +106,7 @@ internal sealed class PathLab
         a.Manager.SetLocalCandidates(aLocal, a.Nat);
         b.Manager.SetLocalCandidates(bLocal, b.Nat);
         a.Manager.SetCandidates([.. bLocal, .. relays], b.Nat);
-        b.Manager.SetCandidates([.. aLocal, .. relays], a.Nat);
+        b.Manager.SetCandidates(bKnowsA ? [.. aLocal, .. relays] : relays, a.Nat);
         a.Wake();
         b.Wake();
     }

@@ -113,8 +113,9 @@ internal sealed class SimulatedNetwork
     {
         while (_events.TryPeek(out _, out (long At, long Seq) key) && key.At <= until)
         {
-            _events.Dequeue()();
+            Action action = _events.Dequeue();
             Clock.Ticks = Math.Max(Clock.Ticks, key.At);
+            action();
             if (stop?.Invoke() == true)
             {
                 return;
