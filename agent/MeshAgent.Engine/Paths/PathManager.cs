@@ -116,8 +116,19 @@ public sealed partial class PathManager
 
     public HardNatRole HardNatRole => HardNat.RoleFor(_localNat, _peerNat);
 
-    /// <summary>When <see cref="Tick"/> next has work, on the clock's monotonic scale as a <see cref="TimeSpan"/> (ticks of 100 ns); null when stopped. Re-read after every call.</summary>
-    public TimeSpan? NextWakeAt => _stopped ? null : TimeSpan.FromTicks(ComputeNextWake(NowTicks()));
+    /// <summary>
+    /// When <see cref="Tick"/> next has work, on the clock's monotonic scale as a <see cref="TimeSpan"/>
+    /// (ticks of 100 ns); null when nothing is scheduled (an idle session on the relay: only an event
+    /// can give it work) or when stopped. Re-read after every call.
+    /// </summary>
+    public TimeSpan? NextWakeAt
+    {
+        get
+        {
+            long next = _stopped ? long.MaxValue : ComputeNextWake(NowTicks());
+            return next == long.MaxValue ? null : TimeSpan.FromTicks(next);
+        }
+    }
 
     /// <summary>The direct candidates known now, for status output and tests. Allocates.</summary>
     public IReadOnlyList<CandidateView> Candidates
@@ -444,7 +455,7 @@ public sealed partial class PathManager
 
     private long ComputeNextWake(long now)
     {
-        long next = _nextPruneAt;
+        long next = HasPrunable() ? _nextPruneAt : long.MaxValue;
         if (_best is not null)
         {
             next = Math.Min(next, Math.Min(TrustDeadline(now), HeartbeatDue(now)));
@@ -458,6 +469,25 @@ public sealed partial class PathManager
         next = Math.Min(next, _deferredCallMeMaybeRoundAt);
         next = Math.Min(next, NextHardNatWake());
         return next;
+    }
+
+    /// <summary>Outstanding pings or learned candidates that will need forgetting; without them an idle manager needs no wake-ups.</summary>
+    private bool HasPrunable()
+    {
+        if (_sentPings.Count > 0)
+        {
+            return true;
+        }
+
+        foreach (CandidateState state in _candidates.Values)
+        {
+            if (state.Learned && !ReferenceEquals(state, _best))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private bool IsActive(long now) => now - _lastActivityAt < _config.SessionActiveTimeout.Ticks;
