@@ -7,7 +7,7 @@ public sealed class PathCounters
 
     public long PongsReceived { get; internal set; }
 
-    /// <summary>Pongs whose transaction id matched no ping we sent (or one already answered).</summary>
+    /// <summary>Pongs whose transaction id matched no ping we sent (or one already answered), or that came back over another path than their ping took.</summary>
     public long PongsUnknown { get; internal set; }
 
     /// <summary>Pongs that came after <see cref="PathConfig.PingTimeout"/>.</summary>

@@ -318,18 +318,23 @@ public sealed partial class PathManager
 
     /// <summary>
     /// A pong arrived; <paramref name="from"/> is where it came from. The path credited is the one the
-    /// matching ping went out on (its endpoint is what works for sending, whatever the reply's source).
-    /// Unknown or late transaction ids are counted and ignored.
+    /// matching ping went out on (its endpoint is what works for sending, whatever source address the
+    /// reply shows after NAT), and only if the pong came back over it: a direct path is confirmed by a
+    /// direct pong on the same local socket, never by one that took the relay (that proves one
+    /// direction only). Unknown, late or misrouted pongs are counted and ignored.
     /// </summary>
     public void OnPong(PathTxId txid, PathAddress from)
     {
         long now = NowTicks();
-        if (!_sentPings.Remove(txid, out SentPing sent))
+        if (!_sentPings.TryGetValue(txid, out SentPing sent)
+            || (sent.To.IsDirect && (!from.IsDirect || from.Socket != sent.To.Socket)))
         {
             Counters.PongsUnknown++;
             Run();
             return;
         }
+
+        _sentPings.Remove(txid);
 
         if (now - sent.At > _config.PingTimeout.Ticks)
         {

@@ -74,6 +74,23 @@ public sealed class PathManagerRulesTests
     }
 
     [Fact]
+    public void A_pong_confirms_a_direct_path_only_when_it_comes_back_over_it()
+    {
+        PathManager manager = Started();
+        PathAddress direct = PathAddress.Direct(PeerPublic);
+        PathTxId txid = _actions.LastPingTo(direct);
+        Advance(40);
+        manager.OnPong(txid, Relay); // the peer answered over the relay: our direction works, its may not
+        Assert.Equal(Relay, manager.CurrentPath);
+        manager.OnPong(txid, PathAddress.Direct(Endpoint("203.0.113.20", 999), socket: 3)); // another local socket
+        Assert.Equal(Relay, manager.CurrentPath);
+        Assert.Equal(2, manager.Counters.PongsUnknown);
+
+        manager.OnPong(txid, PathAddress.Direct(Endpoint("203.0.113.20", 999))); // a NAT-rewritten source is fine
+        Assert.Equal(direct, manager.CurrentPath);
+    }
+
+    [Fact]
     public void Heartbeats_every_second_retry_after_half_a_second_and_the_relay_takes_over_2_5_s_after_the_last_pong()
     {
         PathManager manager = Started();
