@@ -39,6 +39,31 @@ public sealed class PathResilienceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    internal void A_cut_birthday_path_falls_back_closes_its_socket_and_is_probed_again_after_healing()
+    {
+        PairRun run = PairRun.Start(seed: 1, SiteType.Cone, SiteType.Symmetric);
+        SimulatedNetwork net = run.Lab.Network;
+        net.RunFor(TimeSpan.FromSeconds(10));
+        Assert.True(run.B.Manager.CurrentPath is { Socket: > 0 }, "seed 1 goes direct through a probe socket");
+
+        long cutAt = net.Now;
+        net.Cut(run.A.Host, run.B.Host);
+        net.RunFor(TimeSpan.FromSeconds(20));
+        double aRelay = PathLab.Seconds(FirstSwitchAfter(run.A, cutAt, direct: false) - cutAt);
+        double bRelay = PathLab.Seconds(FirstSwitchAfter(run.B, cutAt, direct: false) - cutAt);
+        Assert.Equal(0, run.B.Host.ProbeSocketsOpen); // the kept socket closed with its path; the attempt during the cut closed its own
+
+        long healAt = net.Now;
+        net.HealAll();
+        net.RunFor(TimeSpan.FromMinutes(3));
+        double back = PathLab.Seconds(Math.Max(FirstSwitchAfter(run.A, healAt, direct: true), FirstSwitchAfter(run.B, healAt, direct: true)) - healAt);
+        output.WriteLine($"cone ↔ symmetric on a birthday path, cut: a on relay after {aRelay:F3} s, b after {bRelay:F3} s; healed: direct again after {back:F1} s (the attempt that failed during the cut delays the next by {run.Lab.Config.HardNatRetryInterval.TotalMinutes} min); b opened sockets in {run.B.Manager.Counters.HardNatAttempts} attempts");
+        Assert.True(aRelay <= 3.0 && bRelay <= 3.0);
+        Assert.True(run.A.Manager.IsDirect && run.B.Manager.IsDirect);
+        Assert.True(run.B.Host.ProbeSocketsOpen <= 1);
+    }
+
+    [Fact]
     internal void Heartbeats_keep_the_nat_mappings_of_an_idle_path_alive()
     {
         // Data for 5 s, then 5 minutes idle, then data again. NAT mappings expire after 30 s idle.
