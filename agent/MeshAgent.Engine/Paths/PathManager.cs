@@ -1,5 +1,3 @@
-using MeshAgent.Core.Net;
-
 namespace MeshAgent.Engine.Paths;
 
 /// <summary>
@@ -24,8 +22,9 @@ namespace MeshAgent.Engine.Paths;
 /// <item>The direct path is trusted for <see cref="PathConfig.DirectPathTimeout"/> after each pong and kept
 /// alive by heartbeats: every <see cref="PathConfig.ActiveHeartbeatInterval"/> while data flows,
 /// every <see cref="PathConfig.IdleKeepaliveInterval"/> when idle, repeated after
-/// <see cref="PathConfig.HeartbeatRetryInterval"/> when unanswered. Trust lapses → relay, and a
-/// discovery round at once.</item>
+/// <see cref="PathConfig.HeartbeatRetryInterval"/> when unanswered. A path is confirmed only by a
+/// pong that came back over it. Trust lapses → another candidate confirmed within the timeout if
+/// there is one (a NAT rebinding), else the relay, and a discovery round at once.</item>
 /// <item>On the relay, discovery rounds repeat with backoff (<see cref="PathConfig.DiscoveryInterval"/>
 /// doubling to <see cref="PathConfig.MaxDiscoveryInterval"/>) while the session is active; on a
 /// slow direct path, every <see cref="PathConfig.UpgradeInterval"/>.</item>
