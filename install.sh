@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs MeshAgent on a Debian-like machine: runtime packages, a self-contained single-file
-# build of `meshagent` in /usr/local/bin, and the systemd unit meshagent@.service.
+# build of `meshagent` in /usr/local/bin, and the systemd units meshagent.service (membership
+# mode) and meshagent@.service (static mode, one wg-quick config per instance).
 # Needs root and the .NET 10 SDK (`dotnet`) to build.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -16,7 +17,7 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends libsodium23 iproute2 >/dev/null
+apt-get install -y -qq --no-install-recommends libsodium23 libssl3 iproute2 >/dev/null
 
 rid=linux-x64
 case "$(uname -m)" in aarch64) rid=linux-arm64 ;; esac
@@ -26,9 +27,12 @@ dotnet publish agent/MeshAgent/MeshAgent.csproj -c Release -r "$rid" --self-cont
   -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true -o "$out" -nologo -v quiet
 install -m 0755 "$out/meshagent" /usr/local/bin/meshagent
 install -d -m 0700 /etc/meshagent /var/lib/meshagent
+install -D -m 0644 packaging/systemd/meshagent.service /etc/systemd/system/meshagent.service
 install -D -m 0644 packaging/systemd/meshagent@.service /etc/systemd/system/meshagent@.service
 install -D -m 0644 README.md /usr/local/share/doc/meshagent/README.md
 command -v systemctl >/dev/null && systemctl daemon-reload || true
 
 echo "meshagent installed: $(/usr/local/bin/meshagent --version 2>/dev/null || echo /usr/local/bin/meshagent)"
-echo "next: put a wg-quick config in /etc/meshagent/wg0.conf, then: systemctl enable --now meshagent@wg0"
+echo "next: systemctl enable --now meshagent, then either 'meshagent init --network NAME' (a new network)"
+echo "      or 'meshagent join TOKEN' (a token from 'meshagent invite' on an admin node)."
+echo "      Static mode instead: put a wg-quick config in /etc/meshagent/wg0.conf, then systemctl enable --now meshagent@wg0"

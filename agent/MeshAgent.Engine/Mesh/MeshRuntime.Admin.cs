@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using MeshAgent.Core.Invitations;
 using MeshAgent.Core.Net;
+using MeshAgent.Core.Stun;
 using MeshAgent.Core.Trust;
 using MeshAgent.Engine.Control;
 using MeshAgent.Engine.Membership;
@@ -41,8 +42,25 @@ internal sealed partial class MeshRuntime
         Post(() => HandleControlFrame(peer, copy));
     }
 
+    private readonly StunResponder _stun = new("meshagent");
+
     private void OnForeignDatagram(ReadOnlySpan<byte> datagram, in UdpEndpoint source)
     {
+        if (StunMessage.LooksLikeStun(datagram))
+        {
+            // Agents answer STUN binding requests on their WireGuard port (DESIGN §5: any public peer is a
+            // STUN server for the mesh). Answered right here on the outside thread: no state, no allocation
+            // beyond the reply's destination.
+            Span<byte> reply = stackalloc byte[StunResponder.MaxResponseSize];
+            int length = _stun.Respond(datagram, source, reply);
+            if (length > 0)
+            {
+                _sender.Send(reply[..length], source.ToIPEndPoint());
+            }
+
+            return;
+        }
+
         if (datagram.Length < JoinMessages.HeaderSize || datagram[0] != (byte)'m' || datagram[1] != (byte)'j')
         {
             Interlocked.Increment(ref _dataPlane.Counters.UnknownDatagrams);

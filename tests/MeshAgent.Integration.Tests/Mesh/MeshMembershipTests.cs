@@ -36,6 +36,13 @@ public sealed class MeshMembershipTests(ITestOutputHelper output)
             await a.CliOkAsync("init", "--network", "lab", "--name", "a");
             output.WriteLine(await a.CliOkAsync("status"));
 
+            // The agent answers STUN on its WireGuard port (one port carries everything): coturn's client
+            // from the fifth host learns its own address from it.
+            ProcessResult stun = await lan.Hosts[4].Namespace.ExecAsync(
+                ["turnutils_stunclient", "-p", MeshDaemon.Port.ToString(), lan.Hosts[0].Address.ToString()], new RunOptions { Check = false, Timeout = TimeSpan.FromSeconds(30) });
+            Assert.True(stun.StandardOutput.Contains($"UDP reflexive addr: {lan.Hosts[4].Address}:", StringComparison.Ordinal),
+                $"turnutils_stunclient against meshagent a (exit {stun.ExitCode}):\n{stun.StandardOutput}{stun.StandardError}");
+
             foreach (MeshDaemon joiner in new[] { b, c })
             {
                 string token = (await a.CliOkAsync("invite", "--name", joiner.Name)).Trim();

@@ -14,7 +14,7 @@ public sealed class StaticAgent : IAsyncDisposable
     public const int SIGINT = 2;
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
-    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(20);
 
     private readonly DirectoryInfo _directory;
     private int _disposed;

@@ -268,6 +268,9 @@ public sealed class WireGuardDeviceTests
         pair.B.ReceiveOutside((byte[])forged.Clone(), roamed);
         Assert.Equal(DevicePair.EndpointA, pair.PeerAOnB.Endpoint);
 
+        // Sealing works in place: put a clean IP packet back before sealing the genuine one (sealing the
+        // first ciphertext again made the inner "packet" random bytes, which the receiver may rightly drop).
+        Packet(100, 8).CopyTo(buffer, 16);
         Assert.Equal(SealStatus.Sealed, pair.A.TrySeal(pair.PeerBOnA, buffer, 100, 1420, out length));
         Assert.Equal(InboundKind.Data, pair.B.ReceiveOutside(buffer.AsSpan(0, length).ToArray(), roamed).Kind);
         Assert.Equal(roamed, pair.PeerAOnB.Endpoint);
