@@ -9,7 +9,8 @@ namespace MeshAgent.Integration.Tests.Mesh;
 /// Membership end to end with real daemons (issue 4's scenario): four agents on one LAN segment; A
 /// creates the network and invites B and C; A makes C an admin and D joins with C's token (joins do not
 /// depend on the first node); everyone pings everyone by overlay address; kill -9 of D is noticed and
-/// its routes dropped within 10 s; D restarts with the same address; C is revoked and nobody talks to it.
+/// its routes dropped within 10 s; D restarts with the same address; C is revoked and nobody talks to it;
+/// B leaves.
 /// </summary>
 [Collection(NetnsCollection.Name)]
 public sealed class MeshMembershipTests(ITestOutputHelper output)
@@ -128,6 +129,17 @@ public sealed class MeshMembershipTests(ITestOutputHelper output)
             await ProcessRunner.WaitUntilAsync(async () => (await c.StatusAsync()).GetProperty("phase").GetString() == "revoked",
                 Convergence, "c to know it was revoked", [c.Process]);
             Assert.True(await b.Namespace.TryPingAsync(v4[d]), "b no longer reaches d after c's revocation");
+
+            // B leaves: the others see it as left (not dead) and drop it; B's interface is gone.
+            await b.CliOkAsync("leave");
+            foreach (MeshDaemon x in new[] { a, d })
+            {
+                await ProcessRunner.WaitUntilAsync(async () => (await x.MemberStatesAsync()).GetValueOrDefault("b") == "left",
+                    Convergence, $"{x.Name} to see b as left", [a.Process, d.Process]);
+            }
+
+            Assert.Equal("left", (await b.StatusAsync()).GetProperty("phase").GetString());
+            Assert.DoesNotContain(MeshDaemon.Interface, (await b.Namespace.IpAsync("link", "show")).StandardOutput, StringComparison.Ordinal);
         }
         catch
         {
