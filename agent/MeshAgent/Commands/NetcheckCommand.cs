@@ -1,0 +1,150 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using MeshAgent.Engine.Nat;
+
+namespace MeshAgent.Commands;
+
+/// <summary>
+/// <c>meshagent netcheck</c>: what the NAT in front of this machine does to UDP, from two STUN servers —
+/// the public endpoint each saw, its round-trip time, and the mapping behaviour (endpoint-independent
+/// "cone" vs endpoint-dependent "symmetric", RFC 4787 §4.1), which decides whether direct paths can be
+/// punched. Runs on its own socket, so it works with or without the daemon.
+/// </summary>
+public static class NetcheckCommand
+{
+    /// <summary>Two operators, two addresses: a NAT that maps per destination address shows up as dependent.</summary>
+    public static readonly string[] DefaultServers = ["stun.l.google.com:19302", "stun.cloudflare.com:3478"];
+
+    public static Command Create()
+    {
+        var servers = new Option<string[]>("--stun")
+        {
+            Description = $"A STUN server as host:port (give it twice; default {string.Join(" and ", DefaultServers)}). Any meshagent or meshrelay answers STUN on its UDP port.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var port = new Option<int>("--port")
+        {
+            Description = "Local UDP port to probe from (default: any free port; the daemon's own port is in use while it runs).",
+        };
+        var timeout = new Option<double>("--timeout")
+        {
+            Description = "Seconds to wait for each server (default 5).",
+            DefaultValueFactory = _ => 5,
+        };
+        var command = new Command("netcheck", "Check the NAT in front of this machine with two STUN servers: public endpoints, round-trip times, mapping behaviour.")
+        {
+            servers, port, timeout,
+        };
+        command.SetAction((parse, cancellationToken) =>
+            RunAsync(parse.GetValue(servers) ?? [], parse.GetValue(port), parse.GetValue(timeout), Console.Out, Console.Error, cancellationToken));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(string[] serverTexts, int port, double timeoutSeconds, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        string[] texts = serverTexts.Length == 0 ? DefaultServers : serverTexts;
+        if (texts.Length != 2)
+        {
+            error.WriteLine($"netcheck: give exactly two STUN servers with --stun (got {texts.Length}); the mapping check compares what two servers see");
+            return ExitCodes.InvalidInput;
+        }
+
+        if (port is < 0 or > 65535 || timeoutSeconds is <= 0 or > 60)
+        {
+            error.WriteLine("netcheck: --port must be 0–65535 and --timeout between 0 and 60 seconds");
+            return ExitCodes.InvalidInput;
+        }
+
+        var endpoints = new IPEndPoint[2];
+        for (int i = 0; i < 2; i++)
+        {
+            if (await ResolveAsync(texts[i], error, cancellationToken) is not { } endpoint)
+            {
+                return ExitCodes.InvalidInput;
+            }
+
+            endpoints[i] = endpoint;
+        }
+
+        if (endpoints[0].Equals(endpoints[1]))
+        {
+            error.WriteLine($"netcheck: both servers are {endpoints[0]}; give two different servers");
+            return ExitCodes.InvalidInput;
+        }
+
+        UdpStunSocket socket;
+        try
+        {
+            IPAddress any = endpoints.All(e => e.AddressFamily == AddressFamily.InterNetwork) ? IPAddress.Any : IPAddress.IPv6Any;
+            socket = UdpStunSocket.Bind(new IPEndPoint(any, port), new StunClientOptions { Timeout = TimeSpan.FromSeconds(timeoutSeconds) });
+        }
+        catch (SocketException e)
+        {
+            error.WriteLine($"netcheck: cannot open UDP port {port} ({e.Message}) — pick another with --port, or 0 for any");
+            return ExitCodes.Failure;
+        }
+
+        await using (socket)
+        {
+            NatMappingReport report = await NatProbe.DetectMappingAsync(socket.Client, endpoints[0], endpoints[1], cancellationToken);
+            output.WriteLine($"local UDP port: {socket.LocalEndPoint.Port}");
+            foreach ((string text, StunResult result) in new[] { (texts[0], report.First), (texts[1], report.Second) })
+            {
+                string server = text == Unmap(result.Server).ToString() ? text : $"{text} ({Unmap(result.Server)})";
+                output.WriteLine(result.IsSuccess
+                    ? $"  {server}: public endpoint {Unmap(result.ReflexiveEndPoint!)}, rtt {result.RoundTripTime.TotalMilliseconds:0.0} ms"
+                    : $"  {server}: {result}");
+            }
+
+            output.WriteLine($"mapping: {Describe(report.Mapping)}");
+            output.WriteLine(report.ToString());
+            return report.Mapping == NatMapping.NoUdp ? ExitCodes.Failure : ExitCodes.Success;
+        }
+    }
+
+    private static string Describe(NatMapping mapping) => mapping switch
+    {
+        NatMapping.EndpointIndependent => "endpoint-independent (direct paths can be punched)",
+        NatMapping.EndpointDependent => "endpoint-dependent (symmetric NAT: direct only with easy peers, else relay)",
+        NatMapping.NoUdp => "no UDP (relay over TCP only)",
+        _ => "unknown (only one server answered)",
+    };
+
+    private static async Task<IPEndPoint?> ResolveAsync(string text, TextWriter error, CancellationToken cancellationToken)
+    {
+        int colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), out int port) || port is < 1 or > 65535)
+        {
+            error.WriteLine($"netcheck: '{text}' is not host:port (for IPv6 use [addr]:port)");
+            return null;
+        }
+
+        string host = text[..colon].Trim('[', ']');
+        if (IPAddress.TryParse(host, out IPAddress? address))
+        {
+            return new IPEndPoint(address, port);
+        }
+
+        try
+        {
+            IPAddress[] addresses = await Dns.GetHostAddressesAsync(host, cancellationToken);
+            IPAddress? chosen = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault();
+            if (chosen is not null)
+            {
+                return new IPEndPoint(chosen, port);
+            }
+        }
+        catch (SocketException e)
+        {
+            error.WriteLine($"netcheck: cannot resolve {host} ({e.Message}) — check DNS, or give the server's IP address");
+            return null;
+        }
+
+        error.WriteLine($"netcheck: {host} has no address — give another server");
+        return null;
+    }
+
+    private static IPEndPoint Unmap(IPEndPoint endpoint) =>
+        endpoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endpoint.Address.MapToIPv4(), endpoint.Port) : endpoint;
+}
