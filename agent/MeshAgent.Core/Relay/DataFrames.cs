@@ -114,7 +114,7 @@ public readonly ref struct RecvFrame
     /// Send's token and destination key. Returns the Recv frame, <c>sendFrame[8..]</c> (borrowed from it).
     /// The caller has validated <paramref name="sendFrame"/> (<see cref="SendFrame.TryRead"/>).
     /// </summary>
-    public static Span<byte> RewriteSendInPlace(Span<byte> sendFrame, ReadOnlySpan<byte> sourceKey)
+    public static Span<byte> RewriteSendInPlace(Span<byte> sendFrame, scoped ReadOnlySpan<byte> sourceKey)
     {
         Span<byte> recv = sendFrame[(RelayProtocol.SendOverhead - RelayProtocol.RecvOverhead)..];
         RelayProtocol.WriteHeader(recv, RelayFrameType.Recv);
