@@ -11,6 +11,11 @@ internal static class StateFiles
     /// <summary>Creates the state directory (0700) if needed. Throws <see cref="IOException"/> saying what to do.</summary>
     public static void EnsureDirectory(string directory)
     {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("meshrelay runs on Linux");
+        }
+
         try
         {
             if (!Directory.Exists(directory))
@@ -53,6 +58,11 @@ internal static class StateFiles
     /// <summary>Writes <paramref name="path"/> through a temporary file, fsync and rename; 0600 when <paramref name="secret"/>, else 0644.</summary>
     public static void WriteAtomically(string path, string contents, bool secret)
     {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("meshrelay runs on Linux");
+        }
+
         string temporary = path + ".tmp";
         UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         if (!secret)
