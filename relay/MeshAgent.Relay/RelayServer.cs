@@ -94,6 +94,8 @@ public sealed class RelayServer : IAsyncDisposable
 
     internal RelayHub Hub => _hub;
 
+    internal IEnumerable<RelayTcpConnection> TcpConnections => _connections.Values;
+
     /// <summary>
     /// Answers UDP datagrams that are not relay frames (the STUN seam): gets the datagram, its source and a reply
     /// buffer (borrowed for the call), returns the reply length or 0 for no reply. Called on the UDP threads, once per

@@ -34,8 +34,8 @@ public sealed class RelayStreamReader : IDisposable
     /// Reads the next frame. Returns it (borrowed: valid until the next call or Dispose), or an empty block at the end
     /// of the stream (also when it ends inside a frame).
     /// </summary>
-    /// <exception cref="InvalidDataException">A length prefix smaller than a frame header: the stream is not relay
-    /// framing (or it lost sync); the connection cannot continue.</exception>
+    /// <exception cref="InvalidDataException">A length prefix smaller than a frame header, or a frame without the relay
+    /// magic: the stream is not relay framing (or it lost sync); the connection cannot continue.</exception>
     public async ValueTask<Memory<byte>> ReadFrameAsync(CancellationToken cancellationToken)
     {
         ReturnRented();
@@ -51,6 +51,21 @@ public sealed class RelayStreamReader : IDisposable
         if (length < RelayProtocol.HeaderLength)
         {
             throw new InvalidDataException($"relay stream framing broken: a frame length of {length} bytes is shorter than the {RelayProtocol.HeaderLength}-byte header");
+        }
+
+        // Judge the magic as soon as it is here, so a stranger (an HTTP client, a scanner) is turned away at once
+        // instead of being waited on for the thousands of bytes its first two letters "announce".
+        while (_end - _start < RelayProtocol.TcpLengthPrefix + 2)
+        {
+            if (!await FillAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return Memory<byte>.Empty;
+            }
+        }
+
+        if (!RelayProtocol.LooksLikeRelayFrame(_buffer.AsSpan(_start + RelayProtocol.TcpLengthPrefix, 2)))
+        {
+            throw new InvalidDataException("relay stream framing broken: a frame does not start with the relay magic 'mr'");
         }
 
         int total = RelayProtocol.TcpLengthPrefix + length;

@@ -31,6 +31,10 @@ internal static class RelayFixtures
             ExpiresAt = expiresAt ?? TrustFixtures.ExpiresAt,
         });
 
+    /// <summary>A certificate valid by the real clock, for tests with real sockets and timers.</summary>
+    public static MembershipCertificate CurrentCertificate(NetworkRootKey root, NodeIdentity node) =>
+        Certificate(root, node, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+
     public static RelayOptions Options(string stateDirectory, params NetworkRootPublicKey[] roots) => new()
     {
         Listen = [new IPEndPoint(IPAddress.Loopback, 0)],
