@@ -5,7 +5,8 @@ namespace MeshAgent.Engine.Relay;
 
 /// <summary>
 /// Sends a relay frame. <paramref name="frame"/> is borrowed for the call only (copy it to keep it). Must not call
-/// back into the client that invoked it; may be called from several threads at once.
+/// back into the client that invoked it; may be called from several threads at once. Socket and I/O exceptions it
+/// throws are counted as lost frames (<see cref="RelayClientCounters.SendFailures"/>); other exceptions are bugs and propagate.
 /// </summary>
 public delegate void RelayFrameSender(ReadOnlySpan<byte> frame);
 
@@ -61,8 +62,8 @@ public interface IRelayClient
 
     /// <summary>
     /// Sends <paramref name="payload"/> (borrowed for the call) to <paramref name="destination"/> through the relay.
-    /// False, and counted, when no session is established or the payload is too large: the payload is dropped
-    /// (WireGuard retransmits). Never blocks on the network for long; thread-safe.
+    /// False, and counted, when no session is established, the payload is too large or the transport failed: the
+    /// payload is dropped (WireGuard retransmits). Never blocks on the network for long; thread-safe.
     /// </summary>
     bool Send(NodePublicKey destination, ReadOnlySpan<byte> payload);
 

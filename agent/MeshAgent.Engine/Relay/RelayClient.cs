@@ -167,7 +167,9 @@ public sealed class RelayClient : IRelayClient, IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             before = _state;
             _helloBackoff = _options.HelloRetryInitial;
-            EnterConnecting(Now);
+            long now = Now;
+            EnterConnecting(now);
+            Reschedule(now);
         }
 
         Notify(before);
@@ -205,7 +207,9 @@ public sealed class RelayClient : IRelayClient, IDisposable
             if (_state != RelayClientState.Stopped)
             {
                 _helloBackoff = _options.HelloRetryInitial;
-                EnterConnecting(Now);
+                long now = Now;
+                EnterConnecting(now);
+                Reschedule(now);
             }
         }
 
@@ -283,14 +287,18 @@ public sealed class RelayClient : IRelayClient, IDisposable
         frame = frame[..length];
         SendFrame.WriteOverhead(frame, token, destination);
         payload.CopyTo(frame[RelayProtocol.SendOverhead..]);
-        Transmit(frame);
-        Interlocked.Increment(ref Counters.PayloadsSent);
+        bool sent = Transmit(frame);
         if (rented is not null)
         {
             ArrayPool<byte>.Shared.Return(rented);
         }
 
-        return true;
+        if (sent)
+        {
+            Interlocked.Increment(ref Counters.PayloadsSent);
+        }
+
+        return sent;
     }
 
     /// <summary>
@@ -313,7 +321,11 @@ public sealed class RelayClient : IRelayClient, IDisposable
         }
 
         SendFrame.WriteOverhead(frame, token, destination);
-        Transmit(frame);
+        if (!Transmit(frame))
+        {
+            return false;
+        }
+
         Interlocked.Increment(ref Counters.PayloadsSent);
         return true;
     }
@@ -330,8 +342,7 @@ public sealed class RelayClient : IRelayClient, IDisposable
 
         byte[] frame = new byte[RevocationPushFrame.FixedLength + revocation.EncodedSpan.Length];
         new RevocationPushFrame(token, revocation.EncodedSpan).Write(frame);
-        Transmit(frame);
-        return true;
+        return Transmit(frame);
     }
 
     /// <summary>
@@ -667,10 +678,21 @@ public sealed class RelayClient : IRelayClient, IDisposable
         _unansweredKeepalives = 0;
     }
 
-    private void Transmit(ReadOnlySpan<byte> frame)
+    private bool Transmit(ReadOnlySpan<byte> frame)
     {
-        _send(frame);
-        Interlocked.Increment(ref Counters.FramesSent);
+        try
+        {
+            _send(frame);
+            Interlocked.Increment(ref Counters.FramesSent);
+            return true;
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or ObjectDisposedException)
+        {
+            // A socket error (network unreachable, interface down, socket closed) loses this frame like the network
+            // would; the timers retry. Letting it escape would kill the timer thread's process.
+            Interlocked.Increment(ref Counters.SendFailures);
+            return false;
+        }
     }
 
     private void Reschedule(long now)

@@ -4,6 +4,10 @@ namespace MeshAgent.Engine.Relay;
 public sealed class RelayClientCounters
 {
     public long FramesSent;
+
+    /// <summary>Frames the send delegate failed to send (it threw a socket or I/O error); lost like a dropped packet.</summary>
+    public long SendFailures;
+
     public long FramesReceived;
     public long PayloadsSent;
     public long PayloadsReceived;

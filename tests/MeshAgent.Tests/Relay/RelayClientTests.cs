@@ -171,6 +171,30 @@ public sealed class RelayClientTests : IDisposable
     }
 
     [Fact]
+    public void A_send_delegate_that_fails_with_a_socket_error_loses_the_frame_not_the_client()
+    {
+        bool fail = true;
+        int delivered = 0;
+        using var client = new RelayClient(_node, RelayFixtures.Certificate(_root, _node), InProcessRelay.RelayEndPoint, _ =>
+        {
+            if (fail)
+            {
+                throw new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.NetworkUnreachable);
+            }
+
+            delivered++;
+        }, new RelayClientOptions { OwnTimer = false }, new Support.ManualTimeProvider(RelayFixtures.Now));
+
+        client.Start();
+        Assert.Equal(1, client.Counters.SendFailures);
+        Assert.Equal(RelayClientState.Connecting, client.State);
+        fail = false;
+        client.Start();
+        Assert.Equal(1, delivered);
+        Assert.Equal(1, client.Counters.FramesSent);
+    }
+
+    [Fact]
     public void The_client_refuses_a_certificate_that_is_not_its_own()
     {
         using NodeIdentity other = RelayFixtures.Node(2);

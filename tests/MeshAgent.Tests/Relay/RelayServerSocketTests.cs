@@ -207,6 +207,21 @@ public sealed class RelayServerSocketTests : IAsyncLifetime
         await Eventually.HoldsAsync(() => b.Received.Count == forwarded, Timeout, () => $"b got {b.Received.Count} of {forwarded}");
     }
 
+    [Fact]
+    public async Task The_clients_own_timer_repeats_an_unanswered_Hello()
+    {
+        // A port where nothing answers yet: the client's own timer must keep trying.
+        using var silent = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        silent.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        NodeIdentity identity = Identity(1);
+        var client = new UdpRelayTestClient(identity, RelayFixtures.CurrentCertificate(_root, identity), (IPEndPoint)silent.LocalEndPoint!,
+            options: new RelayClientOptions { HelloRetryInitial = TimeSpan.FromMilliseconds(50), HelloRetryMax = TimeSpan.FromMilliseconds(200) });
+        _disposables.Add(client);
+        client.Client.Start();
+        await Eventually.HoldsAsync(() => client.Client.Counters.HellosSent >= 4, Timeout, () => $"Hello retries ({client.Client.Counters.HellosSent} sent)");
+        Assert.Equal(RelayClientState.Connecting, client.Client.State);
+    }
+
     private RelayServer Start(RelayOptions options)
     {
         return RelayServer.Start(options with { StateDirectory = _state.Path }, _relayIdentity);
