@@ -222,6 +222,58 @@ public sealed class RelayServerSocketTests : IAsyncLifetime
         Assert.Equal(RelayClientState.Connecting, client.Client.State);
     }
 
+    [Fact]
+    public async Task Clients_on_the_IPv4_and_the_IPv6_socket_of_one_port_reach_each_other()
+    {
+        int port;
+        using (var probe = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp) { DualMode = true })
+        {
+            probe.Bind(new IPEndPoint(IPAddress.IPv6Any, 0));
+            port = ((IPEndPoint)probe.LocalEndPoint!).Port;
+        }
+
+        // Both wildcards on one port: the IPv6 socket must be IPv6-only or the second bind would collide.
+        await using RelayServer relay = Start(RelayFixtures.Options(_state.Path, _root.PublicKey) with
+        {
+            Listen = [new IPEndPoint(IPAddress.Any, port), new IPEndPoint(IPAddress.IPv6Any, port)],
+        });
+        Assert.Equal(port, relay.UdpEndPoints[1].Port);
+        NodeIdentity four = Identity(1);
+        NodeIdentity six = Identity(2);
+        var v4 = new UdpRelayTestClient(four, RelayFixtures.CurrentCertificate(_root, four), new IPEndPoint(IPAddress.Loopback, port));
+        var v6 = new UdpRelayTestClient(six, RelayFixtures.CurrentCertificate(_root, six), new IPEndPoint(IPAddress.IPv6Loopback, port));
+        _disposables.Add(v4);
+        _disposables.Add(v6);
+        v4.Client.Start();
+        v6.Client.Start();
+        await Eventually.HoldsAsync(() => v4.Client.State == RelayClientState.Connected && v6.Client.State == RelayClientState.Connected, Timeout,
+            () => $"both connected (v4 {v4.Client.State}, v6 {v6.Client.State})");
+
+        for (int i = 0; i < 20; i++)
+        {
+            v4.Client.Send(six.PublicKey, Payload(i, 100));
+            v6.Client.Send(four.PublicKey, Payload(i, 100));
+        }
+
+        await Eventually.HoldsAsync(() => v4.Received.Count == 20 && v6.Received.Count == 20, Timeout, () => $"v4 got {v4.Received.Count}, v6 got {v6.Received.Count}");
+    }
+
+    [Fact]
+    public async Task The_relay_logs_a_summary_line_per_interval_with_the_counters_that_moved()
+    {
+        var log = new ListLoggerProvider();
+        using var loggers = new Microsoft.Extensions.Logging.LoggerFactory([log]);
+        await using RelayServer relay = RelayServer.Start(RelayFixtures.Options(_state.Path, _root.PublicKey) with
+        {
+            SummaryInterval = TimeSpan.FromMilliseconds(300),
+        }, _relayIdentity, loggers);
+        UdpRelayTestClient a = await ConnectUdpAsync(1, relay);
+        a.Client.Send(Key(9), [1, 2, 3]);
+        await Eventually.HoldsAsync(() => log.Lines.Any(l => l.Contains("relay summary: 1 session(s)", StringComparison.Ordinal) && l.Contains("unknown-destination 1", StringComparison.Ordinal)),
+            Timeout, () => "a summary with the session and the drop:" + Environment.NewLine + string.Join(Environment.NewLine, log.Lines));
+        Assert.Contains(log.Lines, l => l.Contains("meshrelay started: relay key " + _relayIdentity.PublicKey, StringComparison.Ordinal));
+    }
+
     private RelayServer Start(RelayOptions options)
     {
         return RelayServer.Start(options with { StateDirectory = _state.Path }, _relayIdentity);
@@ -298,5 +350,40 @@ public sealed class RelayServerSocketTests : IAsyncLifetime
         public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
 
         public int GetHashCode(byte[] obj) => obj.Length;
+    }
+
+    private sealed class ListLoggerProvider : Microsoft.Extensions.Logging.ILoggerProvider, Microsoft.Extensions.Logging.ILogger
+    {
+        private readonly List<string> _lines = [];
+
+        public IReadOnlyList<string> Lines
+        {
+            get
+            {
+                lock (_lines)
+                {
+                    return [.. _lines];
+                }
+            }
+        }
+
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (_lines)
+            {
+                _lines.Add(formatter(state, exception));
+            }
+        }
+
+        public void Dispose()
+        {
+        }
     }
 }
