@@ -4,7 +4,7 @@ using System.Xml.Linq;
 namespace MeshAgent.Tests.Architecture;
 
 /// <summary>
-/// Keeps references one-way (DESIGN §1, STYLE rule 15): Core ← Engine ← executables.
+/// Keeps references one-way (DESIGN §1, STYLE rule 15): Core ← Engine ← executables (meshagent, meshrelay).
 /// Checked twice: on the compiled assemblies and on the project files, so a reference that
 /// the compiler optimised away is still caught.
 /// </summary>
@@ -15,6 +15,7 @@ public sealed class LayeringTests
         ["MeshAgent.Core"] = [],
         ["MeshAgent.Engine"] = ["MeshAgent.Core"],
         ["meshagent"] = ["MeshAgent.Core", "MeshAgent.Engine"],
+        ["meshrelay"] = ["MeshAgent.Core", "MeshAgent.Engine"],
     };
 
     [Fact]
@@ -25,6 +26,7 @@ public sealed class LayeringTests
             typeof(MeshAgent.Core.Noise.HandshakeState).Assembly,
             typeof(MeshAgent.Engine.WireGuard.WireGuardDevice).Assembly,
             Assembly.Load("meshagent"),
+            Assembly.Load("meshrelay"),
         ];
 
         foreach (Assembly assembly in assemblies)
@@ -48,13 +50,14 @@ public sealed class LayeringTests
             ["MeshAgent.Core"] = Path.Combine(root, "agent", "MeshAgent.Core", "MeshAgent.Core.csproj"),
             ["MeshAgent.Engine"] = Path.Combine(root, "agent", "MeshAgent.Engine", "MeshAgent.Engine.csproj"),
             ["meshagent"] = Path.Combine(root, "agent", "MeshAgent", "MeshAgent.csproj"),
+            ["meshrelay"] = Path.Combine(root, "relay", "MeshAgent.Relay", "MeshAgent.Relay.csproj"),
         };
 
         foreach ((string name, string path) in projects)
         {
             string[] references = XDocument.Load(path).Descendants("ProjectReference")
                 .Select(e => Path.GetFileNameWithoutExtension(e.Attribute("Include")!.Value))
-                .Select(n => n == "MeshAgent" ? "meshagent" : n)
+                .Select(n => n switch { "MeshAgent" => "meshagent", "MeshAgent.Relay" => "meshrelay", _ => n })
                 .ToArray();
             string[] forbidden = references.Except(Allowed[name]).ToArray();
             Assert.True(forbidden.Length == 0, $"{path} must not reference {string.Join(", ", forbidden)}");
