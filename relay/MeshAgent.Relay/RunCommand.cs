@@ -124,6 +124,8 @@ public static class RunCommand
             }
 
             server = RelayServer.Start(options, identity, loggers);
+            // STUN on the relay's UDP port (DESIGN §1): agents learn their public endpoints from it.
+            server.OtherDatagram = new MeshAgent.Core.Stun.StunResponder("meshrelay").Respond;
         }
         catch (DllNotFoundException e)
         {

@@ -41,6 +41,12 @@ public sealed class RelayLabTests(ITestOutputHelper output)
                 "--accept-root", root.PublicKey.ToString(), "--state-dir", state.FullName, "--log-level", "Debug"));
             await ProcessRunner.WaitUntilAsync(() => relay.OutputContains("meshrelay started"), Timeout, "meshrelay reports it started", [relay]);
 
+            // The relay answers STUN on its UDP port: coturn's client behind the symmetric NAT learns the site's public address.
+            ProcessResult stun = await alice.Namespace.ExecAsync(["turnutils_stunclient", "-p", UdpPort.ToString(), relayHost.Address.ToString()],
+                new RunOptions { Check = false, Timeout = TimeSpan.FromSeconds(30) });
+            Assert.True(stun.StandardOutput.Contains($"UDP reflexive addr: {symmetric.PublicAddress}:", StringComparison.Ordinal),
+                $"turnutils_stunclient against meshrelay (exit {stun.ExitCode}):\n{stun.StandardOutput}{stun.StandardError}");
+
             var relayUdp = new IPEndPoint(relayHost.Address, UdpPort);
             var relayTcp = new IPEndPoint(relayHost.Address, TcpPort);
             await using var a = new NamespacedUdpRelayClient(alice.Namespace, alice.Address, aliceIdentity, Certificate(root, aliceIdentity, "alice"), relayUdp);
