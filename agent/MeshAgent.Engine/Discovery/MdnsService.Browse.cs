@@ -66,7 +66,8 @@ public sealed partial class MdnsService
             return;
         }
 
-        List<DnsResourceRecord> records = [.. response.Answers.Concat(response.Additionals).Where(r => r.Class == DnsClass.Internet)];
+        // Our own records heard back are not cached: we know them, and we never report ourselves.
+        List<DnsResourceRecord> records = [.. response.Answers.Concat(response.Additionals).Where(r => r.Class == DnsClass.Internet && !IsOurs(r))];
         bool changed = false;
 
         // Service records first, so the SRV targets of this very packet make its addresses relevant.

@@ -148,6 +148,7 @@ public sealed partial class MdnsService : IAsyncDisposable, IDisposable
             _state = RunState.Running;
             _timer = _time.CreateTimer(static s => ((MdnsService)s!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             _interfaces = _transport.Interfaces;
+            RebuildOwnRecordKeys();
             TimeSpan now = Now;
             if (_options.Publish)
             {
