@@ -47,8 +47,9 @@ public static class MdnsInterfaces
     public static IReadOnlyList<MdnsInterface> Filter(IEnumerable<MdnsInterface> interfaces, IReadOnlyCollection<string> excluded) =>
         [.. interfaces.Where(i => !excluded.Contains(i.Name, StringComparer.Ordinal) && i.Addresses.Count > 0)];
 
+    // Scope ids are per-link facts, added where a peer's address is used (IPAddress.ScopeId throws for IPv4).
     private static System.Net.IPAddress StripScope(System.Net.IPAddress address) =>
-        address.ScopeId == 0 ? address : new System.Net.IPAddress(address.GetAddressBytes());
+        address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0 ? new System.Net.IPAddress(address.GetAddressBytes()) : address;
 
     private static int? IndexOf(NetworkInterface nic)
     {

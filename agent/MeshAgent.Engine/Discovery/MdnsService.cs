@@ -409,7 +409,8 @@ public sealed partial class MdnsService : IAsyncDisposable, IDisposable
             return;
         }
 
-        IPEndPoint target = destination.Address is { AddressFamily: AddressFamily.InterNetworkV6, IsIPv6LinkLocal: true, ScopeId: 0 }
+        // A link-local querier is reached through the link it asked on (IPAddress.ScopeId throws for IPv4: test the family first).
+        IPEndPoint target = destination.AddressFamily == AddressFamily.InterNetworkV6 && destination.Address.IsIPv6LinkLocal && destination.Address.ScopeId == 0
             ? new IPEndPoint(new IPAddress(destination.Address.GetAddressBytes(), iface.Index), destination.Port)
             : destination;
         Send(_sendBuffer.AsSpan(0, length), iface.Index, target);
