@@ -14,6 +14,16 @@ public sealed partial class MdnsService
     /// <summary>RFC 6762 §10.1 (goodbye) and §10.2 (cache-flush): affected records live one more second.</summary>
     private static readonly TimeSpan ExpiryGrace = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Longest TTL a cached record is trusted for. RFC 6762 sets no upper bound, but a record
+    /// claiming years (TTL up to 2^32 - 1 s) would never be refreshed or expire; one day is far above
+    /// the 4500 s any responder uses (RFC 6762 §10).
+    /// </summary>
+    private static readonly TimeSpan MaxCacheLifetime = TimeSpan.FromDays(1);
+
+    /// <summary>Instance names remembered for counting foreign or invalid ones once; the sets are cleared beyond this (a hostile LAN cannot grow them).</summary>
+    private const int MaxRememberedInstances = 4096;
+
     /// <summary>Queries for a peer's missing SRV/TXT or addresses: at 1, 2, 4 and 8 s, then wait for the next browse answer.</summary>
     private const int MaxResolveAttempts = 4;
 
@@ -145,7 +155,7 @@ public sealed partial class MdnsService
 
         entry.Record = record;
         entry.ReceivedAt = now;
-        entry.Lifetime = TimeSpan.FromSeconds(record.Ttl);
+        entry.Lifetime = TimeSpan.FromSeconds(record.Ttl) < MaxCacheLifetime ? TimeSpan.FromSeconds(record.Ttl) : MaxCacheLifetime;
         entry.ExpiresAt = now + entry.Lifetime;
         entry.RefreshStage = 0;
         entry.NextRefreshAt = NextRefresh(entry);
@@ -236,7 +246,7 @@ public sealed partial class MdnsService
                 if (entry.Interface == iface.Index && entry.Record.Type == DnsRecordType.Ptr && entry.Record.Name.Equals(ServiceType)
                     && remaining > entry.Lifetime / 2)
                 {
-                    known.Add(entry.Record.WithTtl((uint)remaining.TotalSeconds));
+                    known.Add(entry.Record.WithTtl((uint)Math.Min(remaining.TotalSeconds, entry.Record.Ttl)));
                 }
             }
 
@@ -317,6 +327,11 @@ public sealed partial class MdnsService
                 || !text.TryGetText("net", out string? tag)
                 || !text.TryGetText("node", out string? nodeText) || !NodePublicKey.TryParse(nodeText, out NodePublicKey node))
             {
+                if (_reportedInvalid.Count > MaxRememberedInstances)
+                {
+                    _reportedInvalid.Clear();
+                }
+
                 if (_reportedInvalid.Add(instance))
                 {
                     Counters.InvalidInstances++;
@@ -327,6 +342,11 @@ public sealed partial class MdnsService
 
             if (tag != _options.NetworkTag)
             {
+                if (_reportedForeign.Count > MaxRememberedInstances)
+                {
+                    _reportedForeign.Clear();
+                }
+
                 if (_reportedForeign.Add(instance))
                 {
                     Counters.ForeignNetworkInstances++;

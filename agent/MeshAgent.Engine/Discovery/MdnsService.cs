@@ -30,6 +30,7 @@ namespace MeshAgent.Engine.Discovery;
 public sealed partial class MdnsService : IAsyncDisposable, IDisposable
 {
     private static readonly TimeSpan Never = TimeSpan.MaxValue;
+    private static readonly TimeSpan MaxTimerDue = TimeSpan.FromHours(1);
 
     private readonly MdnsServiceOptions _options;
     private readonly IMdnsTransport _transport;
@@ -343,7 +344,9 @@ public sealed partial class MdnsService : IAsyncDisposable, IDisposable
             return;
         }
 
-        _timer.Change(next == Never ? Timeout.InfiniteTimeSpan : (next <= now ? TimeSpan.Zero : next - now), Timeout.InfiniteTimeSpan);
+        // Timers take at most ~49 days; waking at least hourly to find nothing due costs nothing.
+        TimeSpan due = next <= now ? TimeSpan.Zero : next - now;
+        _timer.Change(next == Never ? Timeout.InfiniteTimeSpan : due > MaxTimerDue ? MaxTimerDue : due, Timeout.InfiniteTimeSpan);
     }
 
     private static TimeSpan Min(params ReadOnlySpan<TimeSpan> values)

@@ -410,6 +410,32 @@ public sealed class MdnsServiceTests
     }
 
     [Fact]
+    public void AbsurdTtlsAreCappedAtOneDay()
+    {
+        // TTL 2^32 - 1 s (136 years) must neither overflow a timer nor keep a peer forever.
+        using var net = new MdnsTestNet();
+        var a = net.Add(1);
+        a.Service.Start();
+        net.Run(3 * Second);
+
+        DnsName instance = MdnsService.ServiceType.Prepend("forever");
+        DnsName host = DnsName.Parse("forever.local");
+        DnsMessage response = DnsMessage.CreateResponse();
+        response.Answers.Add(new DnsResourceRecord(MdnsService.ServiceType, new DnsPtrData(instance), uint.MaxValue));
+        response.Answers.Add(new DnsResourceRecord(instance, new DnsSrvData(0, 0, 7, host), uint.MaxValue, cacheFlush: true));
+        response.Answers.Add(new DnsResourceRecord(instance, DnsTxtData.FromStrings("v=1", $"net={MdnsTestNet.NetworkTag}", $"node={MdnsTestNet.NodeKey(9)}"), uint.MaxValue, cacheFlush: true));
+        response.Answers.Add(new DnsResourceRecord(host, new DnsAData(IPAddress.Parse("10.0.0.9")), uint.MaxValue, cacheFlush: true));
+        TimeSpan heard = net.Clock.Elapsed;
+        net.Bus.Inject(response.ToArray(), new IPEndPoint(IPAddress.Parse("10.0.0.9"), MdnsProtocol.Port));
+        net.Run(Second);
+        Assert.Equal([new IPEndPoint(IPAddress.Parse("10.0.0.9"), 7)], Assert.Single(a.Service.Peers).Endpoints);
+
+        net.Run(TimeSpan.FromHours(25));
+        Assert.Empty(a.Service.Peers);
+        Assert.Equal(heard + TimeSpan.FromDays(1), Assert.Single(a.Events, e => !e.Discovered).At);
+    }
+
+    [Fact]
     public void OptionsAreValidatedWithEveryProblemNamed()
     {
         var options = new MdnsServiceOptions

@@ -66,6 +66,8 @@ internal sealed class SteppedTimeProvider : TimeProvider
 
         public bool Change(TimeSpan dueTime, TimeSpan period)
         {
+            // As System.Threading.Timer: at most 0xFFFFFFFE ms, so a code path that would throw in production throws here too.
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(dueTime, TimeSpan.FromMilliseconds(0xFFFFFFFE));
             DueAt = dueTime == Timeout.InfiniteTimeSpan ? long.MaxValue : owner._ticks + Math.Max(0, dueTime.Ticks);
             _period = period == Timeout.InfiniteTimeSpan ? 0 : period.Ticks;
             return true;
