@@ -127,13 +127,13 @@ public sealed record PeerEndpoint
 
     /// <summary>
     /// Resolves to one UDP endpoint. A literal returns at once. A host name goes through
-    /// <see cref="Dns.GetHostAddressesAsync(string, AddressFamily, CancellationToken)"/> and the first
+    /// <see cref="System.Net.Dns.GetHostAddressesAsync(string, AddressFamily, CancellationToken)"/> and the first
     /// address is used, as wg(8) uses the first getaddrinfo(3) result. <paramref name="family"/>
     /// restricts the result to IPv4 or IPv6 (e.g. when only one socket family is open).
     /// Throws <see cref="EndpointResolutionException"/> with the host in the message.
     /// </summary>
     public Task<IPEndPoint> ResolveAsync(AddressFamily family = AddressFamily.Unspecified, CancellationToken cancellationToken = default) =>
-        ResolveAsync(static (host, f, ct) => Dns.GetHostAddressesAsync(host, f, ct), family, cancellationToken);
+        ResolveAsync(static (host, f, ct) => System.Net.Dns.GetHostAddressesAsync(host, f, ct), family, cancellationToken);
 
     /// <summary>As <see cref="ResolveAsync(AddressFamily, CancellationToken)"/> with an injected resolver (tests, custom DNS).</summary>
     public async Task<IPEndPoint> ResolveAsync(
