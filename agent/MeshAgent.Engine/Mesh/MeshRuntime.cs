@@ -177,6 +177,7 @@ internal sealed partial class MeshRuntime : IDisposable
         }
 
         _loop.Start();
+        StartDiscovery();
         _log.WriteLine($"meshagent: {_interfaceName} is up in network '{_settings.NetworkName}' as '{_certificate.Name}' {_certificate.OverlayIPv4} {_certificate.OverlayIPv6}, UDP port {ListenPort}, {_gossip.MemberCount - 1} known member(s){(IsAdmin ? ", admin" : "")}");
     }
 
@@ -340,6 +341,7 @@ internal sealed partial class MeshRuntime : IDisposable
             saved.Wait(TimeSpan.FromSeconds(3));
         }
 
+        StopDiscovery();
         _stopping = true;
         if (_loop.IsAlive)
         {

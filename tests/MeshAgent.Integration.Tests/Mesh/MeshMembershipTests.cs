@@ -93,6 +93,10 @@ public sealed class MeshMembershipTests(ITestOutputHelper output)
 
             output.WriteLine(await a.CliOkAsync("peers"));
 
+            // mDNS: the agents also found each other on the LAN (announced as _meshagent._udp.local).
+            await ProcessRunner.WaitUntilAsync(() => a.Process.OutputContains("found member 'b' on the LAN at 10.1.0.11:41820"),
+                Convergence, "a to find b on the LAN by mDNS", Processes());
+
             // kill -9 D: the others mark it dead within 10 s and drop its route.
             await d.KillAsync();
             var killed = Stopwatch.StartNew();
