@@ -26,9 +26,14 @@ trap 'rm -rf "$out"' EXIT
 dotnet publish agent/MeshAgent/MeshAgent.csproj -c Release -r "$rid" --self-contained true \
   -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true -o "$out" -nologo -v quiet
 install -m 0755 "$out/meshagent" /usr/local/bin/meshagent
+# meshrelay: optional, for a host with a public address (see packaging/systemd/meshrelay.service).
+dotnet publish relay/MeshAgent.Relay/MeshAgent.Relay.csproj -c Release -r "$rid" --self-contained true \
+  -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true -o "$out" -nologo -v quiet
+install -m 0755 "$out/meshrelay" /usr/local/bin/meshrelay
 install -d -m 0700 /etc/meshagent /var/lib/meshagent
 install -D -m 0644 packaging/systemd/meshagent.service /etc/systemd/system/meshagent.service
 install -D -m 0644 packaging/systemd/meshagent@.service /etc/systemd/system/meshagent@.service
+install -D -m 0644 packaging/systemd/meshrelay.service /etc/systemd/system/meshrelay.service
 install -D -m 0644 README.md /usr/local/share/doc/meshagent/README.md
 command -v systemctl >/dev/null && systemctl daemon-reload || true
 
