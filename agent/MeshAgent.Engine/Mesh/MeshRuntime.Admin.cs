@@ -318,6 +318,7 @@ internal sealed partial class MeshRuntime
             Members = members,
             Revocations = _revocations.Revocations.Select(r => r.Encode()).ToList(),
             UsedTokens = _settings.Invitations.UsedRecords.Select(u => u.ToArray()).ToList(),
+            Relays = _settings.Relays,
         };
     }
 
@@ -381,7 +382,7 @@ internal sealed partial class MeshRuntime
         {
             DateTimeOffset expiresAt = _time.GetUtcNow() + lifetime;
             var token = new JoinToken(_settings.NetworkName, _settings.Root.AsSpan(), _settings.Identity.PublicKey.AsSpan(),
-                _localEndpoints.Take(JoinToken.MaxEndpoints), [], secret, expiresAt, request.Name);
+                _localEndpoints.Take(JoinToken.MaxEndpoints), TokenRelays(), secret, expiresAt, request.Name);
             _settings.Invitations.Add(token.Id, secret, token.ExpiresAt, request.Name);
             _log.WriteLine($"meshagent: issued a join token{(request.Name is null ? "" : $" for '{request.Name}'")}, valid until {token.ExpiresAt:u}");
             return new InviteResult { Token = token.ToString(), QrText = token.ToQrText(), ExpiresAt = token.ExpiresAt, Name = request.Name };
@@ -394,6 +395,20 @@ internal sealed partial class MeshRuntime
         {
             CryptographicOperations.ZeroMemory(secret);
         }
+    }
+
+    private List<RelayAddress> TokenRelays()
+    {
+        var relays = new List<RelayAddress>();
+        foreach (NetworkRelay relay in _settings.Relays.Take(JoinToken.MaxRelays))
+        {
+            if (relay.TryGetAddress(out RelayAddress address))
+            {
+                relays.Add(address);
+            }
+        }
+
+        return relays;
     }
 
     public RevokeResult Revoke(RevokeRequest request)

@@ -314,6 +314,7 @@ internal sealed partial class MeshRuntime : IDisposable
                 RecordVersion = _recordVersion,
                 Members = members,
                 Revocations = _revocations.Revocations.Select(r => r.Encode()).ToList(),
+                Relays = _settings.Relays,
                 Left = _gossip.IsLeaving,
                 Revoked = _gossip.IsRevoked,
             });
