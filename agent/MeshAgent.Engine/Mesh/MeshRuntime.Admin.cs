@@ -46,6 +46,17 @@ internal sealed partial class MeshRuntime
 
     private void OnForeignDatagram(ReadOnlySpan<byte> datagram, in UdpEndpoint source)
     {
+        if (TryHandleRelayFrame(datagram, source))
+        {
+            return;
+        }
+
+        if (StunMessage.LooksLikeStun(datagram) && !IsStunRequest(datagram))
+        {
+            HandleStunResponse(datagram, source);
+            return;
+        }
+
         if (StunMessage.LooksLikeStun(datagram))
         {
             // Agents answer STUN binding requests on their WireGuard port (DESIGN §5: any public peer is a
@@ -521,6 +532,7 @@ internal sealed partial class MeshRuntime
         _rootKey = root;
         _joinOptions = null;
         _certificate = certificate;
+        _relayClient?.UpdateCertificate(certificate);
         RepublishSelf();
         SendControl(from, ControlFrameType.AdminAck, certificate.Hash);
         _log.WriteLine($"meshagent: '{sender.Certificate.Name}' made this node an admin of '{_settings.NetworkName}'");
