@@ -99,6 +99,9 @@ public sealed record InitRequest
 
     /// <summary>This node's name, default the host name.</summary>
     public string? NodeName { get; init; }
+
+    /// <summary>The network's relays, each <c>HOST:PORT[,tcp=PORT][,key=meshnode1:…]</c> (see <c>meshrelay key</c>); none by default.</summary>
+    public IReadOnlyList<string>? Relays { get; init; }
 }
 
 public sealed record InviteRequest

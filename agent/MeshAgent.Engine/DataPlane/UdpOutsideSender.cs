@@ -16,8 +16,25 @@ public sealed class UdpOutsideSender(UdpBatchSocket socket) : IOutsideSender, ID
 
     public long Failures;
 
+    /// <summary>Where datagrams for relayed endpoints (<see cref="RelayedEndpoint"/>) go; null: they are dropped and counted as failures.</summary>
+    public RelayedDatagramSender? Relayed { get; set; }
+
     public void Send(ReadOnlySpan<byte> datagram, IPEndPoint destination)
     {
+        if (RelayedEndpoint.TryRead(destination, out ushort relay, out uint slot))
+        {
+            if (Relayed is { } relayed)
+            {
+                relayed(relay, slot, datagram);
+            }
+            else
+            {
+                Interlocked.Increment(ref Failures);
+            }
+
+            return;
+        }
+
         lock (_gate)
         {
             datagram.CopyTo(_batch.GetBuffer(0));

@@ -49,6 +49,10 @@ public sealed class WireGuardDataPlane : IDisposable
     private volatile bool _stopping;
     private AllowedIpsTable<Peer> _routes = AllowedIpsTable<Peer>.Empty;
     private TcpCoalescer? _coalescer; // outside thread only
+    private static readonly byte[] NoVirtioHeader = new byte[VirtioNetHeader.Size];
+
+    // owned: relayed datagrams are copied here (outside thread only) to be opened in place like socket datagrams.
+    private readonly byte[] _relayedScratch = GC.AllocateArray<byte>(65536, pinned: true);
 
     public WireGuardDataPlane(WireGuardDevice device, TunDevice tun, UdpBatchSocket udp, int mtu)
     {
@@ -88,6 +92,30 @@ public sealed class WireGuardDataPlane : IDisposable
     /// Null: counted as unknown and dropped.
     /// </summary>
     public ForeignDatagramHandler? ForeignDatagrams { get; set; }
+
+    /// <summary>
+    /// Sends sealed datagrams whose peer endpoint is relayed (<see cref="PeerEndpoint.IsRelayed"/>) instead of
+    /// putting them in the UDP batch. Null: such packets are dropped and counted as no endpoint.
+    /// </summary>
+    public RelayedDatagramSender? RelayedDatagrams { get; set; }
+
+    /// <summary>
+    /// A WireGuard datagram that arrived through a relay, to be handled as if it came from <paramref name="source"/>
+    /// (the relayed path's synthetic endpoint, <see cref="RelayedEndpoint"/>), so roaming follows the relay path.
+    /// Must be called on the outside thread, i.e. from <see cref="ForeignDatagrams"/> (the relay frames arrive on the
+    /// same socket). borrowed: datagram, copied before it is opened in place.
+    /// </summary>
+    public void ReceiveRelayed(ReadOnlySpan<byte> datagram, in UdpEndpoint source)
+    {
+        if (datagram.Length > _relayedScratch.Length || !WireGuardMessage.LooksLikeWireGuard(datagram))
+        {
+            Interlocked.Increment(ref Counters.UnknownDatagrams);
+            return;
+        }
+
+        datagram.CopyTo(_relayedScratch);
+        HandleDatagram(_relayedScratch.AsSpan(0, datagram.Length), source, NoVirtioHeader);
+    }
 
     public void Start()
     {
@@ -181,6 +209,12 @@ public sealed class WireGuardDataPlane : IDisposable
         }
 
         UdpEndpoint destination = endpoint.Udp;
+        if (endpoint.IsRelayed)
+        {
+            PrepareRelayed(peer, packet, header, destination, batch.GetBuffer(count));
+            return;
+        }
+
         if (header.GsoType == VirtioGsoType.None)
         {
             Span<byte> slot = batch.GetBuffer(count);
@@ -262,6 +296,60 @@ public sealed class WireGuardDataPlane : IDisposable
             if (count == BatchSize)
             {
                 Flush(batch, ref count);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A packet for a peer on a relayed path: segments are sealed one by one in <paramref name="scratch"/> (the next
+    /// free batch slot, not claimed: it is reused at once) and each goes to <see cref="RelayedDatagrams"/>.
+    /// borrowed: packet and scratch for the call.
+    /// </summary>
+    private void PrepareRelayed(Peer peer, Span<byte> packet, in VirtioNetHeader header, in UdpEndpoint destination, Span<byte> scratch)
+    {
+        if (RelayedDatagrams is not { } relayed || !RelayedEndpoint.TryRead(destination, out ushort relay, out uint slot))
+        {
+            Interlocked.Increment(ref Counters.NoEndpoint);
+            return;
+        }
+
+        if (header.GsoType == VirtioGsoType.None)
+        {
+            if (!GsoSegmenter.TryCompleteChecksum(packet, header) || packet.Length > scratch.Length - Headroom - Tailroom)
+            {
+                Interlocked.Increment(ref Counters.MalformedFromTun);
+                return;
+            }
+
+            packet.CopyTo(scratch[Headroom..]);
+            if (Seal(peer, scratch, packet.Length, out int messageLength))
+            {
+                relayed(relay, slot, scratch[..messageLength]);
+            }
+
+            return;
+        }
+
+        int segments = GsoSegmenter.SegmentCount(packet, header);
+        if (segments == 0)
+        {
+            Interlocked.Increment(ref Counters.MalformedFromTun);
+            return;
+        }
+
+        Interlocked.Add(ref Counters.Segments, segments);
+        for (int i = 0; i < segments; i++)
+        {
+            int length = GsoSegmenter.WriteSegment(packet, header, i, scratch[Headroom..^Tailroom]);
+            if (length == 0)
+            {
+                Interlocked.Increment(ref Counters.MalformedFromTun);
+                return;
+            }
+
+            if (Seal(peer, scratch, length, out int sealedLength))
+            {
+                relayed(relay, slot, scratch[..sealedLength]);
             }
         }
     }

@@ -15,6 +15,7 @@ internal readonly record struct SnapshotMember(byte[] Record, bool Alive, uint I
 ///   1: network name (str)       2: IPv4 network (str)      3: IPv6 prefix (str)
 ///   4: members [ [record (bin), alive (bool), incarnation (uint)] … ]
 ///   5: revocations [ bin … ]    6: used tokens [ bin … ]
+///   7: relays [ [address (str), tcp port (uint, 0 = none), key (str or nil)] … ]   (absent from older inviters)
 /// }
 /// </code>
 /// The reply travels in one datagram, so the members are capped (<see cref="MaxEncodedSize"/>): the
@@ -37,11 +38,14 @@ internal sealed class MembershipSnapshot
 
     public IReadOnlyList<byte[]> UsedTokens { get; init; } = [];
 
+    public IReadOnlyList<NetworkRelay> Relays { get; init; } = [];
+
     /// <summary>Encodes as many members as fit in <see cref="MaxEncodedSize"/> (in the given order: put the most useful first).</summary>
     public byte[] Encode()
     {
         int fixedBytes = 64 + NetworkName.Length * 4 + IPv4Network.Length + IPv6Prefix.Length
-            + Revocations.Sum(r => r.Length + 5) + UsedTokens.Sum(u => u.Length + 5);
+            + Revocations.Sum(r => r.Length + 5) + UsedTokens.Sum(u => u.Length + 5)
+            + Relays.Sum(r => r.Address.Length + (r.Key?.Length ?? 0) + 12);
         int budget = MaxEncodedSize - fixedBytes;
         var members = new List<SnapshotMember>();
         foreach (SnapshotMember member in Members)
@@ -57,7 +61,7 @@ internal sealed class MembershipSnapshot
 
         var output = new ArrayBufferWriter<byte>(1024);
         var writer = new MessagePackWriter(output);
-        writer.WriteMapHeader(6);
+        writer.WriteMapHeader(7);
         writer.WriteUInt64(1);
         writer.WriteString(NetworkName);
         writer.WriteUInt64(2);
@@ -88,6 +92,23 @@ internal sealed class MembershipSnapshot
             writer.WriteBinary(used);
         }
 
+        writer.WriteUInt64(7);
+        writer.WriteArrayHeader(Relays.Count);
+        foreach (NetworkRelay relay in Relays)
+        {
+            writer.WriteArrayHeader(3);
+            writer.WriteString(relay.Address);
+            writer.WriteUInt64((ulong)(relay.TcpPort ?? 0));
+            if (relay.Key is { } key)
+            {
+                writer.WriteString(key);
+            }
+            else
+            {
+                writer.WriteNil();
+            }
+        }
+
         return output.WrittenSpan.ToArray();
     }
 
@@ -99,6 +120,7 @@ internal sealed class MembershipSnapshot
         var members = new List<SnapshotMember>();
         var revocations = new List<byte[]>();
         var used = new List<byte[]>();
+        var relays = new List<NetworkRelay>();
         if (!reader.TryReadMapHeader(out int fields))
         {
             error = "the membership snapshot is not a map";
@@ -121,6 +143,7 @@ internal sealed class MembershipSnapshot
                 4 => ReadMembers(ref reader, members),
                 5 => ReadBinaries(ref reader, revocations),
                 6 => ReadBinaries(ref reader, used),
+                7 => ReadRelays(ref reader, relays),
                 _ => reader.TrySkip(),
             };
             if (!ok)
@@ -136,7 +159,7 @@ internal sealed class MembershipSnapshot
             return false;
         }
 
-        snapshot = new MembershipSnapshot { NetworkName = name, IPv4Network = v4, IPv6Prefix = v6, Members = members, Revocations = revocations, UsedTokens = used };
+        snapshot = new MembershipSnapshot { NetworkName = name, IPv4Network = v4, IPv6Prefix = v6, Members = members, Revocations = revocations, UsedTokens = used, Relays = relays };
         error = null;
         return true;
     }
@@ -167,6 +190,47 @@ internal sealed class MembershipSnapshot
             }
 
             members.Add(new SnapshotMember(record.ToArray(), alive, incarnation));
+        }
+
+        return true;
+    }
+
+    /// <summary>Relays whose address does not parse are skipped (a newer inviter may use a form this version lacks).</summary>
+    private static bool ReadRelays(ref MessagePackReader reader, List<NetworkRelay> relays)
+    {
+        if (!reader.TryReadArrayHeader(out int count))
+        {
+            return false;
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            if (!reader.TryReadArrayHeader(out int n) || n < 3
+                || !reader.TryReadString(out string? address)
+                || !reader.TryReadUInt64(out ulong tcp))
+            {
+                return false;
+            }
+
+            string? key = null;
+            if (!reader.TryReadNil() && !reader.TryReadString(out key))
+            {
+                return false;
+            }
+
+            for (int extra = 3; extra < n; extra++)
+            {
+                if (!reader.TrySkip())
+                {
+                    return false;
+                }
+            }
+
+            if (address is not null && NetworkRelay.TryParse(address, out NetworkRelay? relay, out _) && tcp <= 65535
+                && (key is null || Core.Trust.NodePublicKey.TryParse(key, out _)))
+            {
+                relays.Add(relay with { TcpPort = tcp == 0 ? null : (int)tcp, Key = key });
+            }
         }
 
         return true;

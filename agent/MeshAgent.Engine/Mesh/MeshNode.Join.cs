@@ -70,6 +70,7 @@ public sealed partial class MeshNode
                 Certificate = certificate.Encode(),
                 Members = snapshot.Members.Select(m => m.Record).ToList(),
                 Revocations = snapshot.Revocations,
+                Relays = snapshot.Relays,
             };
             Persist(state);
             StartRuntime(new RuntimeSettings
@@ -81,6 +82,7 @@ public sealed partial class MeshNode
                 IPv6Prefix = v6,
                 Certificate = certificate,
                 Members = snapshot.Members,
+                Relays = snapshot.Relays,
                 Revocations = revocations,
                 UsedTokens = used,
                 Seeds = [new MemberId(token.InviterPublicKey)],

@@ -126,6 +126,7 @@ public sealed partial class MeshNode : IMeshControl, IAsyncDisposable
             Incarnation = _nodeState.Incarnation,
             RecordVersion = _nodeState.RecordVersion,
             Members = members,
+            Relays = _nodeState.Relays,
             Revocations = revocations,
             UsedTokens = _invitations.UsedRecords,
             Seeds = seeds,
@@ -237,6 +238,7 @@ public sealed partial class MeshNode : IMeshControl, IAsyncDisposable
             IPNetwork v4 = ParseNetwork(request.IPv4Network, OverlayAddressAllocator.DefaultIPv4Network, AddressFamily.InterNetwork, "--cidr");
             using NetworkRootKey root = NetworkRootKey.Generate();
             IPNetwork v6 = ParseNetwork(request.IPv6Prefix, OverlayAddressAllocator.DeriveIPv6Prefix(root.PublicKey), AddressFamily.InterNetworkV6, "--ipv6-prefix");
+            List<NetworkRelay> relays = ParseRelays(request.Relays);
             OverlayAddressAllocator allocator;
             try
             {
@@ -269,6 +271,7 @@ public sealed partial class MeshNode : IMeshControl, IAsyncDisposable
                 IPv4Network = v4.ToString(),
                 IPv6Prefix = v6.ToString(),
                 Certificate = certificate.Encode(),
+                Relays = relays,
             };
             Persist(state);
             _log.WriteLine($"meshagent: created network '{request.Network}' ({root.PublicKey}); this node '{name}' is its first admin");
@@ -394,6 +397,30 @@ public sealed partial class MeshNode : IMeshControl, IAsyncDisposable
         {
             throw new MeshControlException(ControlErrorKind.InvalidInput, $"'{name}' is not a valid node name — use 1–32 letters, digits, '.', '_' or '-', starting and ending with a letter or digit");
         }
+    }
+
+    private static List<NetworkRelay> ParseRelays(IReadOnlyList<string>? texts)
+    {
+        var relays = new List<NetworkRelay>();
+        var errors = new List<string>();
+        foreach (string text in texts ?? [])
+        {
+            if (NetworkRelay.TryParse(text, out NetworkRelay? relay, out string? error))
+            {
+                relays.Add(relay);
+            }
+            else
+            {
+                errors.Add("--relay: " + error);
+            }
+        }
+
+        if (relays.Count > JoinToken.MaxRelays)
+        {
+            errors.Add($"--relay given {relays.Count} times; a network has at most {JoinToken.MaxRelays} relays (a join token carries them all)");
+        }
+
+        return errors.Count == 0 ? relays : throw new MeshControlException(ControlErrorKind.InvalidInput, string.Join("; ", errors));
     }
 
     private static void CheckNetworkName(string name)

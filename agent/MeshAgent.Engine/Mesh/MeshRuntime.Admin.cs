@@ -46,6 +46,17 @@ internal sealed partial class MeshRuntime
 
     private void OnForeignDatagram(ReadOnlySpan<byte> datagram, in UdpEndpoint source)
     {
+        if (TryHandleRelayFrame(datagram, source))
+        {
+            return;
+        }
+
+        if (StunMessage.LooksLikeStun(datagram) && !IsStunRequest(datagram))
+        {
+            HandleStunResponse(datagram, source);
+            return;
+        }
+
         if (StunMessage.LooksLikeStun(datagram))
         {
             // Agents answer STUN binding requests on their WireGuard port (DESIGN §5: any public peer is a
@@ -318,6 +329,7 @@ internal sealed partial class MeshRuntime
             Members = members,
             Revocations = _revocations.Revocations.Select(r => r.Encode()).ToList(),
             UsedTokens = _settings.Invitations.UsedRecords.Select(u => u.ToArray()).ToList(),
+            Relays = _settings.Relays,
         };
     }
 
@@ -381,7 +393,7 @@ internal sealed partial class MeshRuntime
         {
             DateTimeOffset expiresAt = _time.GetUtcNow() + lifetime;
             var token = new JoinToken(_settings.NetworkName, _settings.Root.AsSpan(), _settings.Identity.PublicKey.AsSpan(),
-                _localEndpoints.Take(JoinToken.MaxEndpoints), [], secret, expiresAt, request.Name);
+                _localEndpoints.Take(JoinToken.MaxEndpoints), TokenRelays(), secret, expiresAt, request.Name);
             _settings.Invitations.Add(token.Id, secret, token.ExpiresAt, request.Name);
             _log.WriteLine($"meshagent: issued a join token{(request.Name is null ? "" : $" for '{request.Name}'")}, valid until {token.ExpiresAt:u}");
             return new InviteResult { Token = token.ToString(), QrText = token.ToQrText(), ExpiresAt = token.ExpiresAt, Name = request.Name };
@@ -394,6 +406,20 @@ internal sealed partial class MeshRuntime
         {
             CryptographicOperations.ZeroMemory(secret);
         }
+    }
+
+    private List<RelayAddress> TokenRelays()
+    {
+        var relays = new List<RelayAddress>();
+        foreach (NetworkRelay relay in _settings.Relays.Take(JoinToken.MaxRelays))
+        {
+            if (relay.TryGetAddress(out RelayAddress address))
+            {
+                relays.Add(address);
+            }
+        }
+
+        return relays;
     }
 
     public RevokeResult Revoke(RevokeRequest request)
@@ -506,6 +532,7 @@ internal sealed partial class MeshRuntime
         _rootKey = root;
         _joinOptions = null;
         _certificate = certificate;
+        _relayClient?.UpdateCertificate(certificate);
         RepublishSelf();
         SendControl(from, ControlFrameType.AdminAck, certificate.Hash);
         _log.WriteLine($"meshagent: '{sender.Certificate.Name}' made this node an admin of '{_settings.NetworkName}'");

@@ -173,12 +173,12 @@ internal sealed partial class MeshRuntime
             endpointsChanged = true;
         }
 
-        IReadOnlyList<IPEndPoint> candidates = entry.Record?.Endpoints ?? [];
+        List<IPEndPoint> candidates = CandidatesOf(entry);
         if (endpointsChanged && candidates.Count > 0 && !HasFreshSession(entry.Peer))
         {
             entry.EndpointIndex = 0;
             entry.EndpointChosenAt = _time.GetTimestamp();
-            entry.Peer.Endpoint = Normalize(candidates[0]);
+            entry.Peer.Endpoint = candidates[0];
         }
     }
 
@@ -205,15 +205,16 @@ internal sealed partial class MeshRuntime
         long now = _time.GetTimestamp();
         foreach (MemberEntry entry in _members.Values)
         {
-            if (entry.Peer is null || !entry.IsLive || entry.Record is not { Endpoints.Count: > 1 } record || HasFreshSession(entry.Peer)
-                || _time.GetElapsedTime(entry.EndpointChosenAt, now) < EndpointTrial)
+            if (entry.Peer is null || !entry.IsLive || HasFreshSession(entry.Peer)
+                || _time.GetElapsedTime(entry.EndpointChosenAt, now) < EndpointTrial
+                || CandidatesOf(entry) is not { Count: > 1 } candidates)
             {
                 continue;
             }
 
-            entry.EndpointIndex = (entry.EndpointIndex + 1) % record.Endpoints.Count;
+            entry.EndpointIndex = (entry.EndpointIndex + 1) % candidates.Count;
             entry.EndpointChosenAt = now;
-            entry.Peer.Endpoint = Normalize(record.Endpoints[entry.EndpointIndex]);
+            entry.Peer.Endpoint = candidates[entry.EndpointIndex];
             _device.RequestHandshake(entry.Peer);
         }
     }
@@ -315,7 +316,7 @@ internal sealed partial class MeshRuntime
         return MemberRecord.Create(_certificate, _settings.Identity, new MemberStateFields
         {
             Version = _recordVersion,
-            Endpoints = _localEndpoints,
+            Endpoints = RecordEndpoints(),
             Timestamp = _time.GetUtcNow(),
         });
     }
@@ -425,8 +426,8 @@ internal sealed partial class MeshRuntime
             State = state,
             IsAdmin = certificate.IsAdmin,
             Routes = (record?.AdvertisedRoutes ?? []).Where(certificate.Approves).Select(r => r.ToString()).ToList(),
-            Endpoint = peer?.Endpoint is { } endpoint ? Unmap(endpoint).ToString() : null,
-            Path = connected ? "direct" : "none",
+            Endpoint = IsRelayed(peer) ? $"relay {_relayAddress}" : peer?.Endpoint is { } endpoint ? Unmap(endpoint).ToString() : null,
+            Path = !connected ? "none" : IsRelayed(peer) ? "relay" : "direct",
             LastHandshake = peer?.LastHandshake,
             RxBytes = peer?.ReceivedBytes ?? 0,
             TxBytes = peer?.SentBytes ?? 0,

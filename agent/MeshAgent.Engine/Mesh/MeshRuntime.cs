@@ -127,6 +127,7 @@ internal sealed partial class MeshRuntime : IDisposable
             ForeignDatagrams = OnForeignDatagram,
         };
         _owned.Insert(0, _dataPlane);
+        StartNat();
 
         _localEndpoints = LocalEndpoints.Discover(ListenPort, _interfaceName, _settings.IPv4Network, _settings.IPv6Prefix);
         MemberRecord self = CreateSelfRecord();
@@ -283,6 +284,7 @@ internal sealed partial class MeshRuntime : IDisposable
         ExpirePending();
         ExpireJoinSessions();
         RefreshLocalEndpoints();
+        RefreshReflexive();
         while (_dataPlane.Faults.TryDequeue(out Exception? fault))
         {
             _log.WriteLine($"meshagent: data plane fault (please report): {fault}");
@@ -315,6 +317,7 @@ internal sealed partial class MeshRuntime : IDisposable
                 RecordVersion = _recordVersion,
                 Members = members,
                 Revocations = _revocations.Revocations.Select(r => r.Encode()).ToList(),
+                Relays = _settings.Relays,
                 Left = _gossip.IsLeaving,
                 Revoked = _gossip.IsRevoked,
             });
@@ -350,7 +353,7 @@ internal sealed partial class MeshRuntime : IDisposable
 
         if (_dataPlane is not null)
         {
-            _log.WriteLine($"meshagent: {_interfaceName}: {_dataPlane.Summary()}");
+            _log.WriteLine($"meshagent: {_interfaceName}: {_dataPlane.Summary()}; {RelaySummary()}");
         }
 
         foreach (IDisposable owned in _owned)

@@ -32,6 +32,9 @@ internal sealed class RuntimeSettings
 
     public IReadOnlyList<SnapshotMember> Members { get; init; } = [];
 
+    /// <summary>The network's relays (from init, or the snapshot received when joining).</summary>
+    public IReadOnlyList<NetworkRelay> Relays { get; init; } = [];
+
     public IReadOnlyList<Revocation> Revocations { get; init; } = [];
 
     public IReadOnlyList<UsedTokenRecord> UsedTokens { get; init; } = [];

@@ -44,6 +44,18 @@ public sealed record NodeState
     /// <summary>Encoded Revocations, kept forever (DESIGN §3).</summary>
     public IReadOnlyList<byte[]> Revocations { get; init; } = [];
 
+    /// <summary>
+    /// The network's relays (DESIGN §5). Absent in files written before relays existed: read as none (the
+    /// source-generated reader leaves an absent collection null rather than running the initializer).
+    /// </summary>
+    public IReadOnlyList<Mesh.NetworkRelay> Relays
+    {
+        get => _relays ?? [];
+        init => _relays = value;
+    }
+
+    private readonly IReadOnlyList<Mesh.NetworkRelay>? _relays;
+
     /// <summary>This node ran `meshagent leave`.</summary>
     public bool Left { get; init; }
 

@@ -14,17 +14,22 @@ public sealed class PeerEndpoint
     {
         Udp = udp;
         IP = udp.ToIPEndPoint();
+        IsRelayed = RelayedEndpoint.TryRead(udp, out _, out _);
     }
 
     public PeerEndpoint(IPEndPoint ip)
     {
         Udp = UdpEndpoint.FromIPEndPoint(ip);
         IP = ip;
+        IsRelayed = RelayedEndpoint.TryRead(Udp, out _, out _);
     }
 
     public UdpEndpoint Udp { get; }
 
     public IPEndPoint IP { get; }
+
+    /// <summary>A synthetic endpoint for a path through a relay (<see cref="RelayedEndpoint"/>), decided once here so the data plane tests a flag.</summary>
+    public bool IsRelayed { get; }
 
     public override string ToString() => IP.ToString();
 }

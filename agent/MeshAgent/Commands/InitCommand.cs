@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net.Sockets;
 using MeshAgent.Engine.Control;
+using MeshAgent.Engine.Mesh;
 
 namespace MeshAgent.Commands;
 
@@ -32,17 +33,23 @@ public static class InitCommand
             Description = "This node's name (default: the host name).",
             HelpName = "NODE",
         };
+        var relay = new Option<string[]>("--relay")
+        {
+            Description = "A meshrelay the network uses when members cannot reach each other directly (repeatable, at most 4): HOST:PORT[,tcp=PORT][,key=KEY], KEY as 'meshrelay key' prints it.",
+            HelpName = "RELAY",
+            AllowMultipleArgumentsPerToken = false,
+        };
         Option<string> socket = DaemonCli.CreateSocketOption();
 
         var command = new Command("init", "Create a new network with this node as its first admin; then invite others with 'meshagent invite'.")
         {
-            network, cidr, ipv6Prefix, name, socket,
+            network, cidr, ipv6Prefix, name, relay, socket,
         };
-        DaemonCli.SetAction(command, socket, call => RunAsync(call, call.Parse.GetValue(network)!, call.Parse.GetValue(cidr), call.Parse.GetValue(ipv6Prefix), call.Parse.GetValue(name)));
+        DaemonCli.SetAction(command, socket, call => RunAsync(call, call.Parse.GetValue(network)!, call.Parse.GetValue(cidr), call.Parse.GetValue(ipv6Prefix), call.Parse.GetValue(name), call.Parse.GetValue(relay) ?? []));
         return command;
     }
 
-    private static async Task<int> RunAsync(DaemonCall call, string network, string? cidr, string? ipv6Prefix, string? name)
+    private static async Task<int> RunAsync(DaemonCall call, string network, string? cidr, string? ipv6Prefix, string? name, string[] relays)
     {
         if (string.IsNullOrWhiteSpace(network))
         {
@@ -72,8 +79,16 @@ public static class InitCommand
             return call.Invalid($"--name: {nameProblem}");
         }
 
+        foreach (string text in relays)
+        {
+            if (!NetworkRelay.TryParse(text, out _, out string? relayProblem))
+            {
+                return call.Invalid($"--relay: {relayProblem}");
+            }
+        }
+
         NodeStatus status = await call.Client.InitAsync(
-            new InitRequest { Network = network, IPv4Network = cidr, IPv6Prefix = ipv6Prefix, NodeName = name },
+            new InitRequest { Network = network, IPv4Network = cidr, IPv6Prefix = ipv6Prefix, NodeName = name, Relays = relays.Length == 0 ? null : relays },
             call.CancellationToken);
 
         TextWriter output = call.Output;
@@ -86,6 +101,11 @@ public static class InitCommand
         if (status.Self is { } self)
         {
             output.WriteLine($"this node: {self.Name}, {self.OverlayIPv4}, {self.OverlayIPv6}{(self.IsAdmin ? " (admin)" : string.Empty)}");
+        }
+
+        foreach (string text in relays)
+        {
+            output.WriteLine($"relay: {text}");
         }
 
         output.WriteLine("next: invite a machine with 'meshagent invite --name NAME' and run 'meshagent join TOKEN' there");

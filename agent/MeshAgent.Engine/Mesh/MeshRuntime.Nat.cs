@@ -1,0 +1,311 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using MeshAgent.Core.Invitations;
+using MeshAgent.Core.Net;
+using MeshAgent.Core.Trust;
+using MeshAgent.Engine.Membership;
+using MeshAgent.Engine.Nat;
+using MeshAgent.Engine.Relay;
+using MeshAgent.Engine.WireGuard;
+
+namespace MeshAgent.Engine.Mesh;
+
+// Reaching members behind NATs (DESIGN §5): STUN-reflexive endpoints for this node's record, and the relay path.
+//
+//   reflexive: every ReflexiveInterval the loop starts STUN queries over the agent's own socket (so the
+//              answer is the NAT mapping peers will see) to the relays, or to live members when there are none;
+//              answers arrive as foreign datagrams (OnForeignDatagram → StunClient.TryHandleResponse); new
+//              addresses are appended to the record's endpoints and republished.
+//   relay:     one RelayClient to the first relay, over the same socket ('m','r' frames demultiplexed in
+//              OnForeignDatagram). A member reached through it has a synthetic peer endpoint
+//              (RelayedEndpoint: relay 0, the member's slot); the data plane and UdpOutsideSender hand datagrams
+//              for such endpoints to SendRelayed, and payloads from the relay are fed back to the data plane
+//              as if they came from that endpoint, so WireGuard roaming moves between relay and direct paths.
+//
+// Slots: assigned on the loop when a member gets a peer, never reused while the runtime lives; the two maps are
+// read lock-free from the data-plane threads.
+internal sealed partial class MeshRuntime
+{
+    private static readonly TimeSpan ReflexiveInterval = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan StunTimeout = TimeSpan.FromSeconds(3);
+    private const int MaxStunServers = 4;
+    private const ushort RelayIndex = 0;
+
+    private readonly ConcurrentDictionary<uint, NodePublicKey> _slotKeys = new();
+    private readonly ConcurrentDictionary<NodePublicKey, UdpEndpoint> _keyEndpoints = new();
+    private uint _nextSlot;
+    private StunClient _stunClient = null!;
+    private IReadOnlyList<IPEndPoint> _reflexive = [];
+    private long _lastReflexiveQuery;
+    private bool _reflexiveRunning;
+    private bool _reflexiveQueried;
+    private int _reflexiveFailures;
+    private RelayClient? _relayClient;
+    private UdpEndpoint _relayUdp;
+    private IPEndPoint? _relayAddress;
+    private long _relayDropped;
+
+    /// <summary>The relay client is authenticated: relayed endpoints work.</summary>
+    private bool RelayUsable => _relayClient is { State: RelayClientState.Connected };
+
+    private void StartNat()
+    {
+        _stunClient = new StunClient(SendStun, new StunClientOptions { Timeout = StunTimeout }, _time);
+        _sender.Relayed = SendRelayed;
+        _dataPlane.RelayedDatagrams = SendRelayed;
+        if (_settings.Relays.Count == 0)
+        {
+            return;
+        }
+
+        NetworkRelay first = _settings.Relays[0];
+        _relayAddress = ResolveRelay(first);
+        if (_relayAddress is null)
+        {
+            _log.WriteLine($"meshagent: warning: cannot resolve relay {first.Address}; members behind NATs may be unreachable until it resolves (restart the agent once DNS works)");
+            return;
+        }
+
+        _relayUdp = UdpEndpoint.FromIPEndPoint(_relayAddress);
+        IPEndPoint destination = Normalize(_relayAddress);
+        _relayClient = new RelayClient(_settings.Identity, _certificate, _relayAddress,
+            frame => _sender.Send(frame, destination),
+            new RelayClientOptions { ExpectedRelayKey = first.PinnedKey }, _time);
+        _relayClient.PayloadReceived += OnRelayPayload;
+        _relayClient.StateChanged += state => Post(() => OnRelayStateChanged(state));
+        _owned.Insert(0, _relayClient);
+        _relayClient.Start();
+    }
+
+    private static IPEndPoint? ResolveRelay(NetworkRelay relay)
+    {
+        if (!relay.TryGetAddress(out RelayAddress address))
+        {
+            return null;
+        }
+
+        if (address.Address is { } literal)
+        {
+            return new IPEndPoint(literal, address.Port);
+        }
+
+        try
+        {
+            IPAddress[] found = Dns.GetHostAddresses(address.Host);
+            IPAddress? chosen = found.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? found.FirstOrDefault();
+            return chosen is null ? null : new IPEndPoint(chosen, address.Port);
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+    }
+
+    // ------------------------------------------------------------------ relay path
+
+    /// <summary>The member's slot endpoint (assigned on first use, on the loop).</summary>
+    private IPEndPoint RelayedEndpointOf(NodePublicKey key)
+    {
+        if (!_keyEndpoints.TryGetValue(key, out UdpEndpoint endpoint))
+        {
+            uint slot = ++_nextSlot;
+            _slotKeys[slot] = key;
+            endpoint = UdpEndpoint.FromIPEndPoint(RelayedEndpoint.Create(RelayIndex, slot));
+            _keyEndpoints[key] = endpoint;
+        }
+
+        return endpoint.ToIPEndPoint();
+    }
+
+    /// <summary>Data-plane threads and the engine's control thread: a sealed datagram for a relayed endpoint. No allocation.</summary>
+    private void SendRelayed(ushort relay, uint slot, ReadOnlySpan<byte> datagram)
+    {
+        if (relay != RelayIndex || _relayClient is not { } client || !_slotKeys.TryGetValue(slot, out NodePublicKey key) || !client.Send(key, datagram))
+        {
+            Interlocked.Increment(ref _relayDropped);
+        }
+    }
+
+    /// <summary>Outside thread (the relay client is fed from OnForeignDatagram): a WireGuard datagram from a member via the relay.</summary>
+    private void OnRelayPayload(NodePublicKey source, ReadOnlySpan<byte> payload)
+    {
+        if (_keyEndpoints.TryGetValue(source, out UdpEndpoint endpoint))
+        {
+            _dataPlane.ReceiveRelayed(payload, endpoint);
+        }
+        else
+        {
+            Interlocked.Increment(ref _relayDropped);
+        }
+    }
+
+    /// <summary>Outside thread: true when the datagram was a frame from our relay (consumed).</summary>
+    private bool TryHandleRelayFrame(ReadOnlySpan<byte> datagram, in UdpEndpoint source)
+    {
+        if (_relayClient is not { } client || datagram.Length < 2 || datagram[0] != (byte)'m' || datagram[1] != (byte)'r' || source != _relayUdp)
+        {
+            return false;
+        }
+
+        client.HandleFrame(datagram);
+        return true;
+    }
+
+    private void OnRelayStateChanged(RelayClientState state)
+    {
+        _log.WriteLine($"meshagent: relay {_relayAddress}: {state.ToString().ToLowerInvariant()}{(state == RelayClientState.Refused && _relayClient?.LastRefusal is { } refusal ? $" ({refusal})" : "")}");
+        if (state != RelayClientState.Connected)
+        {
+            return;
+        }
+
+        // Traffic starts through the relay at once (DESIGN §5) for every member not already reached.
+        foreach (MemberEntry entry in _members.Values)
+        {
+            if (entry.Peer is { } peer && entry.IsLive && entry.Certificate is { } certificate && !HasFreshSession(peer))
+            {
+                entry.EndpointIndex = 0;
+                entry.EndpointChosenAt = _time.GetTimestamp();
+                peer.Endpoint = RelayedEndpointOf(certificate.NodeKey);
+                _device.RequestHandshake(peer);
+            }
+        }
+    }
+
+    /// <summary>Where to try a member, in order: the relay first when it is up, then the record's endpoints.</summary>
+    private List<IPEndPoint> CandidatesOf(MemberEntry entry)
+    {
+        var candidates = new List<IPEndPoint>();
+        if (RelayUsable && entry.Certificate is { } certificate)
+        {
+            candidates.Add(RelayedEndpointOf(certificate.NodeKey));
+        }
+
+        foreach (IPEndPoint endpoint in entry.Record?.Endpoints ?? [])
+        {
+            candidates.Add(Normalize(endpoint));
+        }
+
+        return candidates;
+    }
+
+    /// <summary>"relay" for a relayed endpoint, for status.</summary>
+    private static bool IsRelayed(Peer? peer) => peer?.CurrentEndpoint is { IsRelayed: true };
+
+    // ------------------------------------------------------------------ reflexive endpoints
+
+    private void SendStun(ReadOnlySpan<byte> datagram, IPEndPoint destination) => _sender.Send(datagram, Normalize(destination));
+
+    /// <summary>Outside thread: a STUN response (not a request) from a server we asked.</summary>
+    private void HandleStunResponse(ReadOnlySpan<byte> datagram, in UdpEndpoint source) =>
+        _stunClient.TryHandleResponse(datagram, source.ToIPEndPoint());
+
+    /// <summary>STUN message class (RFC 8489 §5): bits C1 (0x0100) and C0 (0x0010) of the type; both zero for a request.</summary>
+    private static bool IsStunRequest(ReadOnlySpan<byte> datagram) => datagram.Length >= 2 && (((datagram[0] << 8) | datagram[1]) & 0x0110) == 0;
+
+    /// <summary>On the loop (housekeeping): starts a round of STUN queries when one is due.</summary>
+    private void RefreshReflexive()
+    {
+        long now = _time.GetTimestamp();
+        if (_reflexiveRunning || (_reflexiveQueried && _time.GetElapsedTime(_lastReflexiveQuery, now) < ReflexiveInterval))
+        {
+            return;
+        }
+
+        List<IPEndPoint> servers = StunServers();
+        if (servers.Count == 0)
+        {
+            return;
+        }
+
+        _reflexiveQueried = true;
+        _reflexiveRunning = true;
+        _lastReflexiveQuery = now;
+        _ = Task.Run(async () =>
+        {
+            var found = new List<IPEndPoint>();
+            try
+            {
+                StunResult[] results = await Task.WhenAll(servers.Select(s => _stunClient.QueryAsync(s)));
+                found.AddRange(results.Where(r => r.IsSuccess && r.ReflexiveEndPoint is not null).Select(r => r.ReflexiveEndPoint!));
+            }
+            catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException or SocketException)
+            {
+                // stopping, or the socket failed: the next round tries again
+            }
+
+            Post(() => ApplyReflexive(found, servers.Count));
+        });
+    }
+
+    /// <summary>The relays (the network's STUN servers); when there are none, live members' endpoints (every agent answers STUN).</summary>
+    private List<IPEndPoint> StunServers()
+    {
+        var servers = new List<IPEndPoint>();
+        if (_relayAddress is not null)
+        {
+            servers.Add(_relayAddress);
+        }
+
+        foreach (NetworkRelay relay in _settings.Relays.Skip(1))
+        {
+            if (relay.TryGetAddress(out RelayAddress address) && address.Address is { } literal)
+            {
+                servers.Add(new IPEndPoint(literal, address.Port));
+            }
+        }
+
+        if (servers.Count == 0)
+        {
+            foreach (MemberEntry entry in _members.Values.Where(e => e.IsLive))
+            {
+                foreach (IPEndPoint endpoint in entry.Record?.Endpoints ?? [])
+                {
+                    if (!_localEndpoints.Any(l => l.Address.Equals(endpoint.Address)))
+                    {
+                        servers.Add(endpoint);
+                    }
+                }
+            }
+        }
+
+        return [.. servers.Distinct().Take(MaxStunServers)];
+    }
+
+    private void ApplyReflexive(List<IPEndPoint> found, int asked)
+    {
+        _reflexiveRunning = false;
+        if (found.Count == 0)
+        {
+            // Keep what we had through a few lost rounds; then stop advertising what nobody confirms.
+            if (++_reflexiveFailures < 3 || _reflexive.Count == 0)
+            {
+                return;
+            }
+
+            found = [];
+        }
+        else
+        {
+            _reflexiveFailures = 0;
+        }
+
+        List<IPEndPoint> current = [.. found.Select(e => e.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(e.Address.MapToIPv4(), e.Port) : e)
+            .Distinct().Where(e => !_localEndpoints.Contains(e))];
+        if (!current.SequenceEqual(_reflexive))
+        {
+            _reflexive = current;
+            _log.WriteLine($"meshagent: reflexive endpoints ({found.Count} of {asked} STUN server(s) answered): {(current.Count == 0 ? "none" : string.Join(", ", current))}");
+            RepublishSelf();
+        }
+    }
+
+    /// <summary>This node's record endpoints: local ones, then reflexive ones, within the record's limit.</summary>
+    private IReadOnlyList<IPEndPoint> RecordEndpoints() =>
+        [.. _localEndpoints.Concat(_reflexive).Distinct().Take(Core.Trust.MemberRecord.MaxEndpoints)];
+
+    private string RelaySummary() => _relayClient is { } client
+        ? $"relay {_relayAddress} {client.State.ToString().ToLowerInvariant()}, relayed drops {Interlocked.Read(ref _relayDropped)}"
+        : "no relay";
+}
