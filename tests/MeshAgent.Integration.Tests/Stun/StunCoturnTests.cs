@@ -33,7 +33,7 @@ public sealed partial class StunCoturnTests(ITestOutputHelper output)
         Assert.Equal(StunResultStatus.Success, result.Status);
         Assert.Equal(socket.LocalEndPoint, result.ReflexiveEndPoint);
         Assert.StartsWith("Coturn-", result.ServerSoftware); // really coturn answering, not something of ours
-        Assert.Equal(1, result.Transmissions);
+        Assert.InRange(result.Transmissions, 1, 2); // a retransmission after 500 ms is possible on a loaded machine
         Assert.True(result.RoundTripTime < TimeSpan.FromSeconds(1), $"RTT {result.RoundTripTime} inside one machine");
         Assert.Equal(1, socket.Client.Counters.Matched);
     }

@@ -32,7 +32,8 @@ public sealed class UdpStunSocketTests
 
         Assert.Equal(StunResultStatus.Success, result.Status);
         Assert.Equal(local, result.ReflexiveEndPoint);
-        Assert.Equal(1, responder.Counters.Answered);
+        // Under load the 500 ms RTO may fire before the answer arrives: every copy sent may be answered.
+        Assert.InRange(responder.Counters.Answered, 1, result.Transmissions);
         Assert.True(SpinWait.SpinUntil(() => stun.Client.Counters.Malformed == 1, TimeSpan.FromSeconds(5)));
 
         await stun.DisposeAsync();
