@@ -95,7 +95,16 @@ internal sealed class TimerClock : TimeProvider
 
             if (NextDue is { } due)
             {
-                return due;
+                // Several pieces of code may be re-arming after the last advance (two concurrent queries):
+                // take the earliest due time only once it has stayed the same for a few milliseconds, so the
+                // clock never jumps past a timer that was about to be armed.
+                await Task.Delay(15);
+                if (done.IsCompleted || NextDue == due)
+                {
+                    return done.IsCompleted ? null : due;
+                }
+
+                continue;
             }
 
             await Task.Delay(1);
