@@ -10,6 +10,8 @@ namespace MeshAgent.Engine.Mesh;
 ///  0x04 AdminAck     body = hash of the certificate received (32)
 ///  0x05 Revoked      body = the root-signed Revocation of the receiver: sent to it once, just before its
 ///                    peers drop it, since gossip can no longer reach a node nobody has a session with
+///  0x06 Path         body = one PathFrame (ping, pong, call-me-maybe: DESIGN §5), sent to one chosen address
+///                    (a direct candidate or the relay), not necessarily the peer's current endpoint
 /// </code>
 /// Every frame is <c>type (1) ‖ body length (2, big-endian) ‖ body</c>: WireGuard pads transport payloads
 /// with zeros to a multiple of 16, and unlike an IP packet a frame has no length of its own otherwise.
@@ -22,6 +24,7 @@ internal enum ControlFrameType : byte
     AdminGrant = 0x03,
     AdminAck = 0x04,
     Revoked = 0x05,
+    Path = 0x06,
 }
 
 internal static class ControlFrame

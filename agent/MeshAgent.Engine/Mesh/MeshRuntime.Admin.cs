@@ -39,7 +39,8 @@ internal sealed partial class MeshRuntime
     private void OnControlFrame(Peer peer, ReadOnlySpan<byte> frame, in UdpEndpoint source)
     {
         byte[] copy = frame.ToArray();
-        Post(() => HandleControlFrame(peer, copy));
+        UdpEndpoint from = source;
+        Post(() => HandleControlFrame(peer, copy, from));
     }
 
     private readonly StunResponder _stun = new("meshagent");
@@ -83,7 +84,8 @@ internal sealed partial class MeshRuntime
         Post(() => HandleJoinMessage(copy, from));
     }
 
-    private void HandleControlFrame(Peer peer, byte[] frame)
+    /// <param name="source">Where the datagram came from (a <see cref="RelayedEndpoint"/> for one that came through the relay): path probes are answered along it.</param>
+    private void HandleControlFrame(Peer peer, byte[] frame, UdpEndpoint source)
     {
         if (!_byWireGuardKey.TryGetValue(peer.PublicKeyBase64, out MemberId from))
         {
@@ -125,6 +127,9 @@ internal sealed partial class MeshRuntime
                     }
                 }
 
+                break;
+            case ControlFrameType.Path:
+                HandlePathFrame(from, body, source);
                 break;
             case ControlFrameType.AdminAck:
                 if (_grantAcks.Remove(from, out TaskCompletionSource<bool>? ack))

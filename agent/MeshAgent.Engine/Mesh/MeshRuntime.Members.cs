@@ -54,6 +54,9 @@ internal sealed partial class MeshRuntime
 
         public long EndpointChosenAt { get; set; }
 
+        /// <summary>Path selection for this member, while it has a peer (MeshRuntime.Paths.cs).</summary>
+        public MemberPaths? Paths { get; set; }
+
         public MembershipCertificate? Certificate => Record?.Certificate ?? PendingCertificate;
 
         public bool IsLive => State is MemberState.Alive or MemberState.Suspect || PendingCertificate is not null;
@@ -180,11 +183,18 @@ internal sealed partial class MeshRuntime
             entry.EndpointChosenAt = _time.GetTimestamp();
             entry.Peer.Endpoint = candidates[0];
         }
+
+        StartPaths(entry);
+        if (endpointsChanged)
+        {
+            UpdatePathCandidates(entry);
+        }
     }
 
     private void RemovePeer(MemberEntry entry)
     {
         entry.PendingCertificate = null;
+        StopPaths(entry);
         if (entry.Peer is not null)
         {
             _device.RemovePeer(entry.Peer);
@@ -197,15 +207,16 @@ internal sealed partial class MeshRuntime
         peer.Current is not null && peer.LastHandshake is { } at && _time.GetUtcNow() - at < HandshakeFreshness;
 
     /// <summary>
-    /// Until path discovery picks endpoints (NAT traversal), a member is tried at each endpoint its record
-    /// lists in turn; WireGuard roaming then follows wherever its authenticated packets come from.
+    /// Until its path manager has a path (no relay, nothing confirmed yet: the first handshake on a LAN), a
+    /// member is tried at each endpoint its record lists in turn; WireGuard roaming then follows wherever its
+    /// authenticated packets come from.
     /// </summary>
     private void RotateEndpoints()
     {
         long now = _time.GetTimestamp();
         foreach (MemberEntry entry in _members.Values)
         {
-            if (entry.Peer is null || !entry.IsLive || HasFreshSession(entry.Peer)
+            if (entry.Peer is null || !entry.IsLive || HasFreshSession(entry.Peer) || entry.Paths?.Manager.CurrentPath is not null
                 || _time.GetElapsedTime(entry.EndpointChosenAt, now) < EndpointTrial
                 || CandidatesOf(entry) is not { Count: > 1 } candidates)
             {
@@ -327,6 +338,7 @@ internal sealed partial class MeshRuntime
         _selfRecord = CreateSelfRecord();
         _gossip.UpdatePayload(new MemberPayload(_selfRecord.Version, _selfRecord.Encode()));
         _dirty = true;
+        UpdateLocalPathCandidates();
     }
 
     private void RefreshLocalEndpoints()

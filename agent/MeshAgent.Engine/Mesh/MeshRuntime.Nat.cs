@@ -155,6 +155,7 @@ internal sealed partial class MeshRuntime
     private void OnRelayStateChanged(RelayClientState state)
     {
         _log.WriteLine($"meshagent: relay {_relayAddress}: {state.ToString().ToLowerInvariant()}{(state == RelayClientState.Refused && _relayClient?.LastRefusal is { } refusal ? $" ({refusal})" : "")}");
+        UpdateAllPathCandidates(); // the relay candidate comes and goes with the relay session
         if (state != RelayClientState.Connected)
         {
             return;

@@ -250,6 +250,7 @@ internal sealed partial class MeshRuntime : IDisposable
             }
 
             Run(_gossip.RunTimers);
+            Run(TickPaths);
             long now = _time.GetTimestamp();
             if (_time.GetElapsedTime(_lastHousekeeping, now) >= HousekeepingInterval)
             {
@@ -280,6 +281,7 @@ internal sealed partial class MeshRuntime : IDisposable
 
     private void Housekeeping()
     {
+        SupervisePaths();
         RotateEndpoints();
         ExpirePending();
         ExpireJoinSessions();

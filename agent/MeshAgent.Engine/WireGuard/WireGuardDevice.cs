@@ -567,6 +567,24 @@ public sealed class WireGuardDevice : IDisposable
         }
     }
 
+    /// <summary>
+    /// Seals one payload in the peer's current session and sends it to <paramref name="endpoint"/>, leaving
+    /// <see cref="Peer.Endpoint"/> alone: path probes go to one candidate while traffic keeps its path.
+    /// Never staged: without a usable session it returns false (and requests a handshake), since a probe
+    /// that arrives late is worthless. borrowed: payload, during the call.
+    /// </summary>
+    public bool SendPacketTo(Peer peer, ReadOnlySpan<byte> payload, IPEndPoint endpoint, int mtu = WireGuardConstants.DefaultMtu)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        if (peer.Current is null)
+        {
+            RequestHandshake(peer);
+            return false;
+        }
+
+        return SealAndSendTo(peer, payload, mtu, endpoint) == SealStatus.Sealed;
+    }
+
     private bool SealAndSend(Peer peer, ReadOnlySpan<byte> packet, int mtu)
     {
         IPEndPoint? endpoint = peer.Endpoint;
@@ -576,6 +594,11 @@ public sealed class WireGuardDevice : IDisposable
             return true;
         }
 
+        return SealAndSendTo(peer, packet, mtu, endpoint) != SealStatus.NoSession;
+    }
+
+    private SealStatus SealAndSendTo(Peer peer, ReadOnlySpan<byte> packet, int mtu, IPEndPoint endpoint)
+    {
         int capacity = Keypair.HeaderSize + packet.Length + 16 + Keypair.TagSize;
         byte[]? rented = capacity > 2048 ? new byte[capacity] : null;
         Span<byte> buffer = rented ?? stackalloc byte[2048];
@@ -584,10 +607,9 @@ public sealed class WireGuardDevice : IDisposable
         if (status == SealStatus.Sealed)
         {
             _sender.Send(buffer[..length], endpoint);
-            return true;
         }
 
-        return status == SealStatus.TooLarge;
+        return status;
     }
 
     /// <summary>wireguard-go SendStagedPackets (+ SendKeepalive when asked and nothing is staged).</summary>

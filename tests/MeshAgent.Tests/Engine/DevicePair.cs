@@ -123,10 +123,14 @@ internal sealed class DevicePair : IDisposable
     {
         public List<byte[]> Sent { get; } = [];
 
+        /// <summary>Where each datagram of <see cref="Sent"/> was addressed (delivery ignores it: the pair has one link).</summary>
+        public List<IPEndPoint> Destinations { get; } = [];
+
         public void Send(ReadOnlySpan<byte> datagram, IPEndPoint destination)
         {
             byte[] copy = datagram.ToArray();
             Sent.Add(copy);
+            Destinations.Add(destination);
             pair.InFlight.Add((self, copy));
         }
     }

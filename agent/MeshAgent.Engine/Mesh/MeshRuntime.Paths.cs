@@ -1,0 +1,313 @@
+using System.Net;
+using MeshAgent.Core.Net;
+using MeshAgent.Engine.Membership;
+using MeshAgent.Engine.Paths;
+using MeshAgent.Engine.WireGuard;
+
+namespace MeshAgent.Engine.Mesh;
+
+// Path selection per member (DESIGN §5): one PathManager per member with a peer, on the control loop.
+//
+//   candidates: the member's record endpoints (local, then reflexive) + the relay while our relay session is up;
+//               ours (announced in call-me-maybes) are this node's record endpoints.
+//   probes:     control frame 0x06 (PathFrame body) sealed in the member's session and sent to ONE address with
+//               WireGuardDevice.SendPacketTo — a direct candidate, or the member's RelayedEndpoint for the relay —
+//               without touching Peer.Endpoint. Frames arrive with their datagram's source (relayed ones with the
+//               synthetic RelayedEndpoint), which is the path they are credited to.
+//   switching:  SwitchPath sets Peer.Endpoint. WireGuard roaming may still move the endpoint to where the peer's
+//               packets come from; housekeeping puts it back on the manager's choice, which is authoritative.
+//   no session: a probe cannot be sealed before the first handshake; the few frames asked for meanwhile are kept
+//               (bounded) and sent as soon as the session is up (pings stay valid for PathConfig.PingTimeout), so
+//               the first discovery round is not lost to the handshake.
+//   hard NAT:   OpenProbeSockets returns 0 (no extra sockets yet), so birthday probing never starts; nodes publish
+//               NatMapping.Unknown, for which HardNat.RoleFor asks for plain probing anyway.
+//
+// Members without a confirmed path and without a relay (a LAN with no relay configured) still get RotateEndpoints
+// until their manager has a path.
+internal sealed partial class MeshRuntime
+{
+    private const string RelayId = "relay0";
+    private const int MaxPendingPathFrames = 32;
+
+    private readonly Random _pathRandom = new();
+
+    private void StartPaths(MemberEntry entry)
+    {
+        if (entry.Paths is not null || entry.Peer is null)
+        {
+            return;
+        }
+
+        var paths = new MemberPaths(this, entry);
+        entry.Paths = paths;
+        paths.Manager = new PathManager(PathConfig.Default, paths, _time, _pathRandom);
+        paths.Manager.SetLocalCandidates(LocalPathCandidates(), NatMapping.Unknown);
+        UpdatePathCandidates(entry);
+    }
+
+    private static void StopPaths(MemberEntry entry)
+    {
+        entry.Paths?.Manager.Stop();
+        entry.Paths = null;
+    }
+
+    /// <summary>The member's record endpoints and the relay (while usable) as the manager's candidate set.</summary>
+    private void UpdatePathCandidates(MemberEntry entry)
+    {
+        if (entry.Paths is not { } paths)
+        {
+            return;
+        }
+
+        var candidates = new List<PathCandidate>();
+        foreach (IPEndPoint endpoint in entry.Record?.Endpoints ?? [])
+        {
+            UdpEndpoint udp = UdpEndpoint.FromIPEndPoint(Normalize(endpoint));
+            candidates.Add(IsPrivate(endpoint.Address) ? PathCandidate.Local(udp) : PathCandidate.Reflexive(udp));
+        }
+
+        if (RelayUsable)
+        {
+            candidates.Add(PathCandidate.Relay(RelayId));
+        }
+
+        paths.Manager.SetCandidates(candidates, NatMapping.Unknown);
+    }
+
+    private List<PathCandidate> LocalPathCandidates()
+    {
+        var candidates = new List<PathCandidate>();
+        foreach (IPEndPoint endpoint in RecordEndpoints())
+        {
+            UdpEndpoint udp = UdpEndpoint.FromIPEndPoint(Unmap(endpoint));
+            candidates.Add(IsPrivate(endpoint.Address) ? PathCandidate.Local(udp) : PathCandidate.Reflexive(udp));
+        }
+
+        return candidates;
+    }
+
+    /// <summary>This node's endpoints changed (republished record): every manager announces the new set.</summary>
+    private void UpdateLocalPathCandidates()
+    {
+        List<PathCandidate> local = LocalPathCandidates();
+        foreach (MemberEntry entry in _members.Values)
+        {
+            entry.Paths?.Manager.SetLocalCandidates(local, NatMapping.Unknown);
+        }
+    }
+
+    private void UpdateAllPathCandidates()
+    {
+        foreach (MemberEntry entry in _members.Values)
+        {
+            UpdatePathCandidates(entry);
+        }
+    }
+
+    /// <summary>Each loop turn: flush frames that waited for a session, run managers whose wake time has come.</summary>
+    private void TickPaths()
+    {
+        TimeSpan now = TimeSpan.FromTicks((long)((Int128)_time.GetTimestamp() * TimeSpan.TicksPerSecond / _time.TimestampFrequency));
+        foreach (MemberEntry entry in _members.Values)
+        {
+            if (entry.Paths is not { } paths)
+            {
+                continue;
+            }
+
+            paths.FlushPending();
+            if (paths.Manager.NextWakeAt is { } wake && wake <= now)
+            {
+                paths.Manager.Tick();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Housekeeping: tell each manager whether data moved (byte counters, gossip included) and keep the peer's
+    /// endpoint on the manager's path when roaming moved it elsewhere.
+    /// </summary>
+    private void SupervisePaths()
+    {
+        foreach (MemberEntry entry in _members.Values)
+        {
+            if (entry.Paths is not { } paths || entry.Peer is not { } peer)
+            {
+                continue;
+            }
+
+            long received = peer.ReceivedBytes;
+            long sent = peer.SentBytes;
+            if (received != paths.LastReceived && peer.CurrentEndpoint is { } from)
+            {
+                paths.Manager.OnDataReceived(PathOf(from.Udp));
+            }
+
+            if (sent != paths.LastSent)
+            {
+                paths.Manager.OnDataSent();
+            }
+
+            paths.LastReceived = received;
+            paths.LastSent = sent;
+            if (paths.Manager.CurrentPath is { } path && EndpointOf(entry, path) is { } wanted && !wanted.Equals(peer.Endpoint))
+            {
+                peer.Endpoint = wanted;
+            }
+        }
+    }
+
+    /// <summary>On the loop: a 0x06 frame from a member, received from <paramref name="source"/>.</summary>
+    private void HandlePathFrame(MemberId from, ReadOnlySpan<byte> body, UdpEndpoint source)
+    {
+        if (!_members.TryGetValue(from, out MemberEntry? entry) || entry.Paths is not { } paths || !PathFrame.TryReadType(body, out PathMessageType type))
+        {
+            Interlocked.Increment(ref _controlDropped);
+            return;
+        }
+
+        PathAddress path = PathOf(source);
+        switch (type)
+        {
+            case PathMessageType.Ping when PathFrame.TryReadPing(body, out PathPing ping):
+                paths.Manager.OnPingReceived(ping.TxId, path);
+                break;
+            case PathMessageType.Pong when PathFrame.TryReadPong(body, out PathPong pong):
+                paths.Manager.OnPong(pong.TxId, path);
+                break;
+            case PathMessageType.CallMeMaybe when PathFrame.TryReadCallMeMaybe(body, out CallMeMaybe? message) && message is not null:
+                // The peer announces its own endpoints as it sees them; on our dual-stack socket IPv4 is mapped.
+                var candidates = message.Candidates
+                    .Select(c => c with { Address = PathAddress.Direct(UdpEndpoint.FromIPEndPoint(Normalize(c.Address.Endpoint.ToIPEndPoint()))) })
+                    .ToList();
+                paths.Manager.OnCallMeMaybe(message with { Candidates = candidates });
+                break;
+            default:
+                Interlocked.Increment(ref _controlDropped);
+                break;
+        }
+    }
+
+    /// <summary>The path a datagram from <paramref name="source"/> took: the relay for a synthetic relayed endpoint, else direct (IPv4-mapped form, as candidates are kept).</summary>
+    private static PathAddress PathOf(in UdpEndpoint source) =>
+        RelayedEndpoint.TryRead(source, out _, out _)
+            ? PathAddress.Relay(RelayId)
+            : PathAddress.Direct(UdpEndpoint.FromIPEndPoint(Normalize(source.ToIPEndPoint())));
+
+    /// <summary>Where to send for a path; null when it cannot be used now (the relay is down, or a peer relay: not implemented).</summary>
+    private IPEndPoint? EndpointOf(MemberEntry entry, PathAddress path) => path.Kind switch
+    {
+        PathKind.Direct => path.Endpoint.ToIPEndPoint(),
+        PathKind.Relay when RelayUsable && entry.Certificate is { } certificate => RelayedEndpointOf(certificate.NodeKey),
+        _ => null,
+    };
+
+    private static bool IsPrivate(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            byte[] b = address.GetAddressBytes();
+            return b[0] == 10 || (b[0] == 172 && (b[1] & 0xF0) == 16) || (b[0] == 192 && b[1] == 168) || (b[0] == 100 && (b[1] & 0xC0) == 64) || (b[0] == 169 && b[1] == 254);
+        }
+
+        return address.IsIPv6LinkLocal || address.IsIPv6UniqueLocal;
+    }
+
+    /// <summary>The manager's host for one member. All calls on the control loop.</summary>
+    private sealed class MemberPaths(MeshRuntime runtime, MemberEntry entry) : IPathActions
+    {
+        private readonly Queue<(byte[] Frame, IPEndPoint To)> _pending = new();
+
+        public PathManager Manager { get; set; } = null!;
+
+        public long LastReceived { get; set; }
+
+        public long LastSent { get; set; }
+
+        public void SendPing(PathAddress path, PathTxId txid)
+        {
+            Span<byte> body = stackalloc byte[PathFrame.PingSize];
+            ulong micros = (ulong)(runtime._time.GetTimestamp() * 1_000_000.0 / runtime._time.TimestampFrequency);
+            int length = PathFrame.WritePing(body, new PathPing(txid, micros));
+            Send(path, body[..length]);
+        }
+
+        public void SendPong(PathAddress path, PathTxId txid)
+        {
+            Span<byte> body = stackalloc byte[PathFrame.PongMaxSize];
+            UdpEndpoint observed = path.IsDirect ? UdpEndpoint.FromIPEndPoint(Unmap(path.Endpoint.ToIPEndPoint())) : default;
+            int length = PathFrame.WritePong(body, new PathPong(txid, observed));
+            Send(path, body[..length]);
+        }
+
+        public void SendCallMeMaybe(PathAddress path, CallMeMaybe message)
+        {
+            Span<byte> body = stackalloc byte[PathFrame.CallMeMaybeMaxSize];
+            int length = PathFrame.WriteCallMeMaybe(body, message);
+            Send(path, body[..length]);
+        }
+
+        public void SwitchPath(PathAddress? path)
+        {
+            string name = entry.Certificate?.Name ?? entry.Id.ToString();
+            if (path is not { } chosen || entry.Peer is not { } peer || runtime.EndpointOf(entry, chosen) is not { } endpoint)
+            {
+                runtime._log.WriteLine($"meshagent: path to '{name}': none usable (keeping {entry.Peer?.Endpoint?.ToString() ?? "no endpoint"})");
+                return;
+            }
+
+            // Stable text: tests measure time to direct from this line.
+            runtime._log.WriteLine($"meshagent: path to '{name}': {(chosen.IsDirect ? $"direct {Unmap(endpoint)}" : $"relay {runtime._relayAddress}")}{(Manager.CurrentRtt is { } rtt ? $" (rtt {rtt.TotalMilliseconds:0.0} ms)" : "")}");
+            peer.Endpoint = endpoint;
+            if (peer.Current is null)
+            {
+                runtime._device.RequestHandshake(peer);
+            }
+        }
+
+        public int OpenProbeSockets(int count) => 0; // hard-NAT probe sockets are not implemented yet (see the header)
+
+        public void CloseProbeSockets(int keepSocket)
+        {
+        }
+
+        /// <summary>Sends what waited for the session, once there is one.</summary>
+        public void FlushPending()
+        {
+            if (_pending.Count == 0 || entry.Peer is not { Current: not null } peer)
+            {
+                return;
+            }
+
+            while (_pending.TryDequeue(out (byte[] Frame, IPEndPoint To) item))
+            {
+                runtime._device.SendPacketTo(peer, item.Frame, item.To);
+            }
+        }
+
+        private void Send(PathAddress path, ReadOnlySpan<byte> body)
+        {
+            if (entry.Peer is not { } peer || runtime.EndpointOf(entry, path) is not { } to)
+            {
+                Interlocked.Increment(ref runtime._controlDropped);
+                return;
+            }
+
+            byte[] frame = ControlFrame.Create(ControlFrameType.Path, body);
+            if (!runtime._device.SendPacketTo(peer, frame, to))
+            {
+                if (_pending.Count >= MaxPendingPathFrames)
+                {
+                    _pending.Dequeue();
+                }
+
+                _pending.Enqueue((frame, to));
+            }
+        }
+    }
+}
