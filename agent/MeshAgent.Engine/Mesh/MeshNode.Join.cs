@@ -1,4 +1,5 @@
 using System.Net;
+using MeshAgent.Core.Net;
 using System.Net.Sockets;
 using MeshAgent.Core.Invitations;
 using MeshAgent.Core.Trust;
@@ -180,7 +181,7 @@ public sealed partial class MeshNode
                 case JoinStep.Send:
                     if (inviter is null)
                     {
-                        progress.Report($"the inviter answered from {Unmap(from)}; proving the token's secret");
+                        progress.Report($"the inviter answered from {from.Unmapped()}; proving the token's secret");
                     }
 
                     inviter = from;
@@ -195,8 +196,6 @@ public sealed partial class MeshNode
         }
     }
 
-    private static IPEndPoint Unmap(IPEndPoint endpoint) =>
-        endpoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endpoint.Address.MapToIPv4(), endpoint.Port) : endpoint;
 
     /// <summary>Checks what the inviter sent: refusals become clear errors; a certificate must be ours and valid.</summary>
     private (MembershipCertificate, MembershipSnapshot) Accept(JoinResponse response, NetworkRootPublicKey root)

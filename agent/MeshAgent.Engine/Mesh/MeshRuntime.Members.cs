@@ -438,7 +438,7 @@ internal sealed partial class MeshRuntime
             State = state,
             IsAdmin = certificate.IsAdmin,
             Routes = (record?.AdvertisedRoutes ?? []).Where(certificate.Approves).Select(r => r.ToString()).ToList(),
-            Endpoint = IsRelayed(peer) ? $"relay {_relayAddress}" : peer?.Endpoint is { } endpoint ? Unmap(endpoint).ToString() : null,
+            Endpoint = IsRelayed(peer) ? $"relay {_relayAddress}" : peer?.Endpoint is { } endpoint ? endpoint.Unmapped().ToString() : null,
             Path = !connected ? "none" : IsRelayed(peer) ? "relay" : "direct",
             LastHandshake = peer?.LastHandshake,
             RxBytes = peer?.ReceivedBytes ?? 0,
@@ -447,8 +447,6 @@ internal sealed partial class MeshRuntime
         };
     }
 
-    private static IPEndPoint Unmap(IPEndPoint endpoint) =>
-        endpoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endpoint.Address.MapToIPv4(), endpoint.Port) : endpoint;
 
     private static string Describe(MemberState state) => state switch
     {

@@ -292,7 +292,7 @@ internal sealed partial class MeshRuntime
             _reflexiveFailures = 0;
         }
 
-        List<IPEndPoint> current = [.. found.Select(e => e.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(e.Address.MapToIPv4(), e.Port) : e)
+        List<IPEndPoint> current = [.. found.Select(e => e.Unmapped())
             .Distinct().Where(e => !_localEndpoints.Contains(e))];
         if (!current.SequenceEqual(_reflexive))
         {

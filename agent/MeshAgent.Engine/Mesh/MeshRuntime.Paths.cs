@@ -79,7 +79,7 @@ internal sealed partial class MeshRuntime
         var candidates = new List<PathCandidate>();
         foreach (IPEndPoint endpoint in RecordEndpoints())
         {
-            UdpEndpoint udp = UdpEndpoint.FromIPEndPoint(Unmap(endpoint));
+            UdpEndpoint udp = UdpEndpoint.FromIPEndPoint(endpoint.Unmapped());
             candidates.Add(IsPrivate(endpoint.Address) ? PathCandidate.Local(udp) : PathCandidate.Reflexive(udp));
         }
 
@@ -240,7 +240,7 @@ internal sealed partial class MeshRuntime
         public void SendPong(PathAddress path, PathTxId txid)
         {
             Span<byte> body = stackalloc byte[PathFrame.PongMaxSize];
-            UdpEndpoint observed = path.IsDirect ? UdpEndpoint.FromIPEndPoint(Unmap(path.Endpoint.ToIPEndPoint())) : default;
+            UdpEndpoint observed = path.IsDirect ? UdpEndpoint.FromIPEndPoint(path.Endpoint.ToIPEndPoint().Unmapped()) : default;
             int length = PathFrame.WritePong(body, new PathPong(txid, observed));
             Send(path, body[..length]);
         }
@@ -262,7 +262,7 @@ internal sealed partial class MeshRuntime
             }
 
             // Stable text: tests measure time to direct from this line.
-            runtime._log.WriteLine($"meshagent: path to '{name}': {(chosen.IsDirect ? $"direct {Unmap(endpoint)}" : $"relay {runtime._relayAddress}")}{(Manager.CurrentRtt is { } rtt ? $" (rtt {rtt.TotalMilliseconds:0.0} ms)" : "")}");
+            runtime._log.WriteLine($"meshagent: path to '{name}': {(chosen.IsDirect ? $"direct {endpoint.Unmapped()}" : $"relay {runtime._relayAddress}")}{(Manager.CurrentRtt is { } rtt ? $" (rtt {rtt.TotalMilliseconds:0.0} ms)" : "")}");
             peer.Endpoint = endpoint;
             if (peer.Current is null)
             {

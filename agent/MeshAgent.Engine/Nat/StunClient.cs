@@ -1,4 +1,5 @@
 using System.Net;
+using MeshAgent.Core.Net;
 using System.Net.Sockets;
 using System.Text;
 using MeshAgent.Core.Stun;
@@ -90,7 +91,7 @@ public sealed class StunClient
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
         cancellationToken.ThrowIfCancellationRequested();
 
-        var transaction = new Transaction(_newTransactionId(), Normalize(server));
+        var transaction = new Transaction(_newTransactionId(), server.Unmapped());
         lock (_gate)
         {
             if (!_pending.TryAdd(transaction.Id, transaction))
@@ -282,14 +283,7 @@ public sealed class StunClient
         return first == completion;
     }
 
-    private static IPEndPoint Normalize(IPEndPoint endPoint) =>
-        endPoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port) : endPoint;
-
-    private static bool SameEndpoint(IPEndPoint expected, IPEndPoint actual)
-    {
-        IPAddress address = actual.Address.IsIPv4MappedToIPv6 ? actual.Address.MapToIPv4() : actual.Address;
-        return actual.Port == expected.Port && address.Equals(expected.Address);
-    }
+    private static bool SameEndpoint(IPEndPoint expected, IPEndPoint actual) => actual.Unmapped().Equals(expected);
 
     private sealed class Transaction(StunTransactionId id, IPEndPoint server)
     {

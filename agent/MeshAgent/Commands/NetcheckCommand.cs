@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using MeshAgent.Core.Net;
 using System.Net.Sockets;
 using MeshAgent.Engine.Nat;
 
@@ -91,9 +92,9 @@ public static class NetcheckCommand
             output.WriteLine($"local UDP port: {socket.LocalEndPoint.Port}");
             foreach ((string text, StunResult result) in new[] { (texts[0], report.First), (texts[1], report.Second) })
             {
-                string server = text == Unmap(result.Server).ToString() ? text : $"{text} ({Unmap(result.Server)})";
+                string server = text == result.Server.Unmapped().ToString() ? text : $"{text} ({result.Server.Unmapped()})";
                 output.WriteLine(result.IsSuccess
-                    ? $"  {server}: public endpoint {Unmap(result.ReflexiveEndPoint!)}, rtt {result.RoundTripTime.TotalMilliseconds:0.0} ms"
+                    ? $"  {server}: public endpoint {result.ReflexiveEndPoint!.Unmapped()}, rtt {result.RoundTripTime.TotalMilliseconds:0.0} ms"
                     : $"  {server}: {result}");
             }
 
@@ -145,6 +146,4 @@ public static class NetcheckCommand
         return null;
     }
 
-    private static IPEndPoint Unmap(IPEndPoint endpoint) =>
-        endpoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endpoint.Address.MapToIPv4(), endpoint.Port) : endpoint;
 }
