@@ -16,6 +16,9 @@ public enum PollResult
 
     /// <summary>The stop <see cref="EventFd"/> was signalled: the caller should stop.</summary>
     Woken = 2,
+
+    /// <summary>The work <see cref="EventFd"/> of the three-descriptor overload was signalled: work was queued for the caller.</summary>
+    Work = 4,
 }
 
 /// <summary>poll(2) helpers for data-plane threads: block until there is work or a stop signal.</summary>
@@ -25,28 +28,48 @@ public static class Poll
     /// Blocks the calling thread until <paramref name="fd"/> is readable, <paramref name="wake"/> is
     /// signalled, or <paramref name="timeoutMilliseconds"/> pass (-1 = forever). Does not allocate.
     /// </summary>
-    public static unsafe PollResult WaitReadable(SafeHandle fd, EventFd wake, int timeoutMilliseconds = Timeout.Infinite)
+    public static PollResult WaitReadable(SafeHandle fd, EventFd wake, int timeoutMilliseconds = Timeout.Infinite)
+    {
+        ArgumentNullException.ThrowIfNull(wake);
+        return Wait(fd, wake.Handle, null, timeoutMilliseconds);
+    }
+
+    /// <summary>
+    /// As <see cref="WaitReadable(SafeHandle, EventFd, int)"/>, also returning when <paramref name="work"/> is signalled
+    /// (<see cref="PollResult.Work"/>): other threads queue work for this one and signal it. Does not allocate.
+    /// </summary>
+    public static PollResult WaitReadable(SafeHandle fd, EventFd wake, EventFd work, int timeoutMilliseconds = Timeout.Infinite)
+    {
+        ArgumentNullException.ThrowIfNull(wake);
+        ArgumentNullException.ThrowIfNull(work);
+        return Wait(fd, wake.Handle, work.Handle, timeoutMilliseconds);
+    }
+
+    private static unsafe PollResult Wait(SafeHandle fd, SafeHandle wake, SafeHandle? work, int timeoutMilliseconds)
     {
         ArgumentNullException.ThrowIfNull(fd);
-        ArgumentNullException.ThrowIfNull(wake);
         ArgumentOutOfRangeException.ThrowIfLessThan(timeoutMilliseconds, Timeout.Infinite);
 
         bool fdRef = false;
         bool wakeRef = false;
+        bool workRef = false;
         try
         {
-            // poll takes raw descriptors; the references keep both open (not closed and reused) meanwhile.
+            // poll takes raw descriptors; the references keep them open (not closed and reused) meanwhile.
             fd.DangerousAddRef(ref fdRef);
-            wake.Handle.DangerousAddRef(ref wakeRef);
-            Libc.pollfd* fds = stackalloc Libc.pollfd[2];
+            wake.DangerousAddRef(ref wakeRef);
+            work?.DangerousAddRef(ref workRef);
+            int count = work is null ? 2 : 3;
+            Libc.pollfd* fds = stackalloc Libc.pollfd[3];
             fds[0] = new Libc.pollfd { fd = (int)fd.DangerousGetHandle(), events = Libc.POLLIN };
-            fds[1] = new Libc.pollfd { fd = (int)wake.Handle.DangerousGetHandle(), events = Libc.POLLIN };
+            fds[1] = new Libc.pollfd { fd = (int)wake.DangerousGetHandle(), events = Libc.POLLIN };
+            fds[2] = new Libc.pollfd { fd = work is null ? -1 : (int)work.DangerousGetHandle(), events = Libc.POLLIN };
 
             long deadline = timeoutMilliseconds < 0 ? 0 : Environment.TickCount64 + timeoutMilliseconds;
             int remaining = timeoutMilliseconds;
             while (true)
             {
-                int n = Libc.poll(fds, 2, remaining);
+                int n = Libc.poll(fds, (nuint)count, remaining);
                 if (n >= 0)
                 {
                     break;
@@ -75,13 +98,23 @@ public static class Poll
                 result |= PollResult.Woken;
             }
 
+            if (count == 3 && fds[2].revents != 0)
+            {
+                result |= PollResult.Work;
+            }
+
             return result;
         }
         finally
         {
+            if (workRef)
+            {
+                work!.DangerousRelease();
+            }
+
             if (wakeRef)
             {
-                wake.Handle.DangerousRelease();
+                wake.DangerousRelease();
             }
 
             if (fdRef)

@@ -13,6 +13,10 @@ public sealed class DataPlaneCounters
     public long UdpReceiveErrors;
     public long UdpSendFailures;
     public long ControlQueueFull;
+
+    /// <summary>Datagrams from a TCP relay stream or a probe socket dropped because the outside thread's queue was full.</summary>
+    public long InjectedDropped;
+
     public long UnknownDatagrams;
     public long Batches;
     public long Segments;

@@ -54,6 +54,12 @@ public sealed class WireGuardDataPlane : IDisposable
     // owned: relayed datagrams are copied here (outside thread only) to be opened in place like socket datagrams.
     private readonly byte[] _relayedScratch = GC.AllocateArray<byte>(65536, pinned: true);
 
+    // Datagrams other threads received (TCP relay stream, hard-NAT probe sockets), waiting for the outside thread.
+    private const int InjectedQueueLimit = 1024;
+    private readonly ConcurrentQueue<(byte[] Buffer, int Length, UdpEndpoint Source)> _injected = new();
+    private readonly EventFd _injectedWake = new();
+    private int _injectedCount;
+
     public WireGuardDataPlane(WireGuardDevice device, TunDevice tun, UdpBatchSocket udp, int mtu)
     {
         _device = device;
@@ -115,6 +121,54 @@ public sealed class WireGuardDataPlane : IDisposable
 
         datagram.CopyTo(_relayedScratch);
         HandleDatagram(_relayedScratch.AsSpan(0, datagram.Length), source, NoVirtioHeader);
+    }
+
+    /// <summary>
+    /// As <see cref="ReceiveRelayed"/>, from any thread: a WireGuard datagram that arrived outside the main socket
+    /// (a TCP relay stream, a hard-NAT probe socket) is copied, queued and handled on the outside thread as if it had
+    /// come from <paramref name="source"/> (a synthetic <see cref="RelayedEndpoint"/>). Never blocks; a full queue
+    /// (<see cref="InjectedQueueLimit"/> datagrams) drops and counts (<see cref="DataPlaneCounters.InjectedDropped"/>).
+    /// borrowed: datagram, for the call only.
+    /// </summary>
+    /// <returns>False when the datagram was dropped.</returns>
+    public bool InjectRelayed(ReadOnlySpan<byte> datagram, in UdpEndpoint source)
+    {
+        if (datagram.Length > _relayedScratch.Length || !WireGuardMessage.LooksLikeWireGuard(datagram))
+        {
+            Interlocked.Increment(ref Counters.UnknownDatagrams);
+            return false;
+        }
+
+        if (Interlocked.Increment(ref _injectedCount) > InjectedQueueLimit || _stopping)
+        {
+            Interlocked.Decrement(ref _injectedCount);
+            Interlocked.Increment(ref Counters.InjectedDropped);
+            return false;
+        }
+
+        byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(datagram.Length);
+        datagram.CopyTo(buffer);
+        _injected.Enqueue((buffer, datagram.Length, source));
+        _injectedWake.Signal();
+        return true;
+    }
+
+    /// <summary>Outside thread: handles what other threads queued with <see cref="InjectRelayed"/>.</summary>
+    private void DrainInjected()
+    {
+        _injectedWake.Reset();
+        while (_injected.TryDequeue(out (byte[] Buffer, int Length, UdpEndpoint Source) item))
+        {
+            Interlocked.Decrement(ref _injectedCount);
+            try
+            {
+                ReceiveRelayed(item.Buffer.AsSpan(0, item.Length), item.Source);
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(item.Buffer);
+            }
+        }
     }
 
     public void Start()
@@ -400,7 +454,19 @@ public sealed class WireGuardDataPlane : IDisposable
             ReadOnlySpan<byte> virtio = stackalloc byte[VirtioNetHeader.Size]; // all zero: no offload on plain writes
             while (!_stopping)
             {
-                if (Poll.WaitReadable(_udp.Handle, _stop) != PollResult.Readable || _stopping)
+                PollResult ready = Poll.WaitReadable(_udp.Handle, _stop, _injectedWake);
+                if (_stopping)
+                {
+                    continue;
+                }
+
+                if ((ready & PollResult.Work) != 0)
+                {
+                    DrainInjected();
+                    _coalescer?.Flush();
+                }
+
+                if ((ready & PollResult.Readable) == 0)
                 {
                     continue;
                 }
@@ -563,5 +629,6 @@ public sealed class WireGuardDataPlane : IDisposable
 
         _stop.Dispose();
         _controlWakeup.Dispose();
+        _injectedWake.Dispose();
     }
 }

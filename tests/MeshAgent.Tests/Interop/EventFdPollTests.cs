@@ -57,6 +57,29 @@ public sealed class EventFdPollTests
     }
 
     [Fact]
+    public void The_work_eventfd_wakes_a_reader_and_is_reported_apart_from_stop()
+    {
+        using var stop = new EventFd();
+        using var work = new EventFd();
+        using var socket = UdpBatchSocket.Open(new IPEndPoint(IPAddress.Loopback, 0));
+        Assert.Equal(PollResult.TimedOut, Poll.WaitReadable(socket.Handle, stop, work, 0));
+
+        PollResult result = PollResult.TimedOut;
+        var reader = new Thread(() => result = Poll.WaitReadable(socket.Handle, stop, work)) { IsBackground = true };
+        reader.Start();
+        Thread.Sleep(100);
+        Assert.True(reader.IsAlive, "the reader should be blocked in poll");
+        work.Signal();
+        Assert.True(reader.Join(5000), "signalling the work eventfd did not wake the reader");
+        Assert.Equal(PollResult.Work, result);
+
+        stop.Signal();
+        Assert.Equal(PollResult.Work | PollResult.Woken, Poll.WaitReadable(socket.Handle, stop, work, 0));
+        Assert.True(work.Reset());
+        Assert.Equal(PollResult.Woken, Poll.WaitReadable(socket.Handle, stop, work, 0));
+    }
+
+    [Fact]
     public void A_disposed_handle_is_refused_not_polled()
     {
         var stop = new EventFd();
