@@ -22,9 +22,11 @@ public readonly record struct PathPong(PathTxId TxId, UdpEndpoint ObservedSource
 /// "I am probing you now; probe me back": the sender's direct candidates, sent over the path that
 /// works (usually the relay) so both sides punch at once. <see cref="ProbePorts"/> &gt; 0 says the
 /// sender sits behind a hard NAT and has just opened that many probe sockets towards us: the
-/// receiver, if easy, starts birthday probing (<see cref="HardNatRole.Spray"/>).
+/// receiver, if easy, starts birthday probing (<see cref="HardNatRole.Spray"/>). <see cref="Nat"/> is the
+/// sender's NAT mapping behaviour as its own STUN queries found it (<see cref="NatMapping.Unknown"/> when not
+/// measured; absent from older senders), which decides who opens ports and who sprays.
 /// </summary>
-public sealed record CallMeMaybe(IReadOnlyList<PathCandidate> Candidates, int ProbePorts = 0);
+public sealed record CallMeMaybe(IReadOnlyList<PathCandidate> Candidates, int ProbePorts = 0, NatMapping Nat = NatMapping.Unknown);
 
 /// <summary>
 /// Codec for the body of a path control frame (inside a WireGuard session; the mesh control-frame
@@ -40,11 +42,13 @@ public sealed record CallMeMaybe(IReadOnlyList<PathCandidate> Candidates, int Pr
 /// +------+-------------------+-------------------------------------------------+
 /// | 0x02 |  txid (12 bytes)  |  observed source: family | address | port (u16) |
 /// +------+-------------------+-------------------------------------------------+
-/// CallMeMaybe (4 bytes + 8 or 20 per candidate):
-/// +------+--------------------+-----------+-----------------------------------------------+
-/// | 0x03 | probe ports (u16)  | count (1) | count × ( kind (1) | family | address | port ) |
-/// +------+--------------------+-----------+-----------------------------------------------+
-/// family = 4 (address is 4 bytes) or 6 (16 bytes); kind = PathCandidateKind 1..4 (direct kinds).
+/// CallMeMaybe (4 bytes + 8 or 20 per candidate + 1):
+/// +------+--------------------+-----------+-----------------------------------------------+---------+
+/// | 0x03 | probe ports (u16)  | count (1) | count × ( kind (1) | family | address | port ) | NAT (1) |
+/// +------+--------------------+-----------+-----------------------------------------------+---------+
+/// family = 4 (address is 4 bytes) or 6 (16 bytes); kind = PathCandidateKind 1..4 (direct kinds);
+/// NAT = the sender's NatMapping (appended field: a body that ends before it means Unknown; values this
+/// reader does not know read as Unknown).
 /// </code>
 /// </summary>
 public static class PathFrame
@@ -56,7 +60,7 @@ public static class PathFrame
     /// <summary>At most this many candidates in one call-me-maybe (a member record holds at most 16 endpoints).</summary>
     public const int CallMeMaybeMaxCandidates = 16;
 
-    public const int CallMeMaybeMaxSize = CallMeMaybeHeaderSize + CallMeMaybeMaxCandidates * (1 + EndpointMaxSize);
+    public const int CallMeMaybeMaxSize = CallMeMaybeHeaderSize + CallMeMaybeMaxCandidates * (1 + EndpointMaxSize) + 1;
 
     private const int EndpointMaxSize = 1 + 16 + 2;
 
@@ -144,6 +148,7 @@ public static class PathFrame
             offset += WriteEndpoint(destination[offset..], candidate.Address.Endpoint);
         }
 
+        destination[offset++] = (byte)message.Nat;
         return offset;
     }
 
@@ -183,7 +188,13 @@ public static class PathFrame
             candidates[i] = new PathCandidate(kind, PathAddress.Direct(endpoint));
         }
 
-        message = new CallMeMaybe(candidates, probePorts);
+        NatMapping nat = NatMapping.Unknown;
+        if (offset < body.Length && body[offset] is >= (byte)NatMapping.Unknown and <= (byte)NatMapping.UdpBlocked)
+        {
+            nat = (NatMapping)body[offset];
+        }
+
+        message = new CallMeMaybe(candidates, probePorts, nat);
         return true;
     }
 

@@ -97,7 +97,7 @@ public sealed partial class PathManager
         }
 
         Counters.CallMeMaybesSent++;
-        _actions.SendCallMeMaybe(path.Value, new CallMeMaybe(_localCandidates, probePorts));
+        _actions.SendCallMeMaybe(path.Value, new CallMeMaybe(_localCandidates, probePorts, _localNat));
     }
 
     /// <summary>A ping in answer to the peer's ping or data, within the per-second budget (token bucket, burst = 2 s worth).</summary>

@@ -210,7 +210,11 @@ public sealed partial class PathManager
 
         long now = NowTicks();
         bool hadRelay = _relays.Count > 0;
-        _peerNat = peerNat;
+        if (peerNat != NatMapping.Unknown)
+        {
+            _peerNat = peerNat; // Unknown keeps what the peer's call-me-maybe said
+        }
+
         _relays.Clear();
         _relays.AddRange(candidates.Where(c => c.Kind == PathCandidateKind.Relay).Select(c => c.Address).Distinct());
         _relays.AddRange(candidates.Where(c => c.Kind == PathCandidateKind.PeerRelay).Select(c => c.Address).Distinct());
@@ -256,6 +260,11 @@ public sealed partial class PathManager
         ArgumentNullException.ThrowIfNull(message);
         long now = NowTicks();
         Counters.CallMeMaybesReceived++;
+        if (message.Nat != NatMapping.Unknown)
+        {
+            _peerNat = message.Nat; // the peer's own measurement is fresher than what its record said
+        }
+
         foreach (CandidateState state in _candidates.Values)
         {
             state.AnnouncedKind = 0;

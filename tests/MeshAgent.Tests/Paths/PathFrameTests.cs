@@ -29,9 +29,10 @@ public sealed class PathFrameTests
 
         var message = new CallMeMaybe(
             [PathCandidate.Local(new UdpEndpoint(IPAddress.Parse("10.1.0.10"), 41641)), PathCandidate.Reflexive(new UdpEndpoint(IPAddress.Parse("203.0.113.10"), 41641))],
-            ProbePorts: 256);
+            ProbePorts: 256,
+            Nat: NatMapping.EndpointDependent);
         n = PathFrame.WriteCallMeMaybe(buffer, message);
-        Assert.Equal("03" + "0100" + "02" + "01" + "04" + "0A01000A" + "A2A9" + "02" + "04" + "CB00710A" + "A2A9", Convert.ToHexString(buffer, 0, n));
+        Assert.Equal("03" + "0100" + "02" + "01" + "04" + "0A01000A" + "A2A9" + "02" + "04" + "CB00710A" + "A2A9" + "03", Convert.ToHexString(buffer, 0, n));
     }
 
     [Fact]
@@ -52,7 +53,8 @@ public sealed class PathFrameTests
             from count in Gen.Choose(0, PathFrame.CallMeMaybeMaxCandidates)
             from list in Gen.ArrayOf(candidates, count)
             from ports in Gen.Choose(0, 65535)
-            select new CallMeMaybe(list, ports);
+            from nat in Gen.Elements(Enum.GetValues<NatMapping>())
+            select new CallMeMaybe(list, ports, nat);
 
         byte[] buffer = new byte[PathFrame.CallMeMaybeMaxSize + 8];
         Check.QuickThrowOnFailure(Prop.ForAll(Arb.From(from t in txids from at in ArbMap.Default.GeneratorFor<ulong>() from trailer in trailers select (t, at, trailer)), t =>
@@ -75,7 +77,7 @@ public sealed class PathFrameTests
             int n = PathFrame.WriteCallMeMaybe(buffer, t.Item1);
             t.Item2.CopyTo(buffer, n);
             return PathFrame.TryReadCallMeMaybe(buffer.AsSpan(0, n + t.Item2.Length), out CallMeMaybe? read)
-                && read!.ProbePorts == t.Item1.ProbePorts && read.Candidates.SequenceEqual(t.Item1.Candidates);
+                && read!.ProbePorts == t.Item1.ProbePorts && read.Nat == t.Item1.Nat && read.Candidates.SequenceEqual(t.Item1.Candidates);
         }));
     }
 
@@ -96,11 +98,26 @@ public sealed class PathFrameTests
             Assert.False(PathFrame.TryReadPong(buffer.AsSpan(0, n), out _));
         }
 
-        int call = PathFrame.WriteCallMeMaybe(buffer, new CallMeMaybe([PathCandidate.Local(new UdpEndpoint(IPAddress.Parse("2001:db8::1"), 1)), PathCandidate.Reflexive(new UdpEndpoint(IPAddress.Loopback, 2))]));
-        for (int n = 0; n < call; n++)
+        int call = PathFrame.WriteCallMeMaybe(buffer, new CallMeMaybe([PathCandidate.Local(new UdpEndpoint(IPAddress.Parse("2001:db8::1"), 1)), PathCandidate.Reflexive(new UdpEndpoint(IPAddress.Loopback, 2))], Nat: NatMapping.None));
+        for (int n = 0; n < call - 1; n++)
         {
             Assert.False(PathFrame.TryReadCallMeMaybe(buffer.AsSpan(0, n), out _));
         }
+    }
+
+    [Fact]
+    public void A_call_me_maybe_without_the_appended_nat_byte_or_with_an_unknown_value_reads_as_unknown()
+    {
+        // An older sender's frame ends after the candidates; a newer one's value this reader does not know.
+        byte[] old = Convert.FromHexString("03" + "0000" + "01" + "02" + "04" + "CB00710A" + "A2A9");
+        Assert.True(PathFrame.TryReadCallMeMaybe(old, out CallMeMaybe? message));
+        Assert.Equal(NatMapping.Unknown, message!.Nat);
+        Assert.Single(message.Candidates);
+
+        Assert.True(PathFrame.TryReadCallMeMaybe([.. old, 0x2A], out message));
+        Assert.Equal(NatMapping.Unknown, message!.Nat);
+        Assert.True(PathFrame.TryReadCallMeMaybe([.. old, 0x02], out message));
+        Assert.Equal(NatMapping.EndpointIndependent, message!.Nat);
     }
 
     [Fact]

@@ -436,6 +436,24 @@ public sealed class PathManagerRulesTests
     public void Hard_nat_roles(NatMapping local, NatMapping peer, HardNatRole role) => Assert.Equal(role, HardNat.RoleFor(local, peer));
 
     [Fact]
+    public void Call_me_maybes_carry_our_nat_mapping_and_the_peers_sets_our_role_when_its_record_says_nothing()
+    {
+        PathManager manager = new(PathConfig.Default, _actions, _clock, new Random(1));
+        manager.SetLocalCandidates([PathCandidate.Reflexive(OurPublic)], NatMapping.EndpointIndependent);
+        manager.SetCandidates([PathCandidate.Reflexive(PeerPublic), PathCandidate.Relay("relay1")], NatMapping.Unknown);
+        Assert.Equal(HardNatRole.None, manager.HardNatRole);
+        Assert.Equal(NatMapping.EndpointIndependent, _actions.CallMeMaybes[^1].Message.Nat);
+
+        manager.OnCallMeMaybe(new CallMeMaybe([PathCandidate.Reflexive(PeerPublic)], Nat: NatMapping.EndpointDependent));
+        Assert.Equal(HardNatRole.Spray, manager.HardNatRole);
+
+        // A record update without a NAT mapping keeps what the peer measured; a call-me-maybe from an older peer too.
+        manager.SetCandidates([PathCandidate.Reflexive(PeerPublic), PathCandidate.Relay("relay1")], NatMapping.Unknown);
+        manager.OnCallMeMaybe(new CallMeMaybe([PathCandidate.Reflexive(PeerPublic)]));
+        Assert.Equal(HardNatRole.Spray, manager.HardNatRole);
+    }
+
+    [Fact]
     public void The_hard_side_opens_256_sockets_pings_from_each_and_keeps_only_the_winner()
     {
         PathManager manager = new(PathConfig.Default, _actions, _clock, new Random(1));
