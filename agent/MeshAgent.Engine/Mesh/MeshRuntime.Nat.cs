@@ -6,6 +6,8 @@ using MeshAgent.Core.Net;
 using MeshAgent.Core.Trust;
 using MeshAgent.Engine.Membership;
 using MeshAgent.Engine.Nat;
+using MeshAgent.Engine.Paths;
+using NatMapping = MeshAgent.Engine.Paths.NatMapping;
 using MeshAgent.Engine.Relay;
 using MeshAgent.Engine.WireGuard;
 
@@ -29,6 +31,8 @@ internal sealed partial class MeshRuntime
 {
     private static readonly TimeSpan ReflexiveInterval = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan StunTimeout = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan NatUnknownInterval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan NatUnknownFastWindow = TimeSpan.FromMinutes(2);
     private const int MaxStunServers = 4;
     private const ushort RelayIndex = 0;
 
@@ -37,6 +41,8 @@ internal sealed partial class MeshRuntime
     private uint _nextSlot;
     private StunClient _stunClient = null!;
     private IReadOnlyList<IPEndPoint> _reflexive = [];
+    private NatMapping _natMapping = NatMapping.Unknown;
+    private long _natStartedAt;
     private long _lastReflexiveQuery;
     private bool _reflexiveRunning;
     private bool _reflexiveQueried;
@@ -51,6 +57,7 @@ internal sealed partial class MeshRuntime
 
     private void StartNat()
     {
+        _natStartedAt = _time.GetTimestamp();
         _stunClient = new StunClient(SendStun, new StunClientOptions { Timeout = StunTimeout }, _time);
         _sender.Relayed = SendRelayed;
         _dataPlane.RelayedDatagrams = SendRelayed;
@@ -121,6 +128,12 @@ internal sealed partial class MeshRuntime
     /// <summary>Data-plane threads and the engine's control thread: a sealed datagram for a relayed endpoint. No allocation.</summary>
     private void SendRelayed(ushort relay, uint slot, ReadOnlySpan<byte> datagram)
     {
+        if (relay == ProbeRelayIndex)
+        {
+            SendProbe(slot, datagram);
+            return;
+        }
+
         if (relay != RelayIndex || _relayClient is not { } client || !_slotKeys.TryGetValue(slot, out NodePublicKey key) || !client.Send(key, datagram))
         {
             Interlocked.Increment(ref _relayDropped);
@@ -191,8 +204,8 @@ internal sealed partial class MeshRuntime
         return candidates;
     }
 
-    /// <summary>"relay" for a relayed endpoint, for status.</summary>
-    private static bool IsRelayed(Peer? peer) => peer?.CurrentEndpoint is { IsRelayed: true };
+    /// <summary>"relay" for an endpoint through a relay (not a hard-NAT probe socket's synthetic endpoint), for status.</summary>
+    private static bool IsRelayed(Peer? peer) => peer?.CurrentEndpoint is { IsRelayed: true } endpoint && !IsProbePath(endpoint);
 
     // ------------------------------------------------------------------ reflexive endpoints
 
@@ -209,7 +222,10 @@ internal sealed partial class MeshRuntime
     private void RefreshReflexive()
     {
         long now = _time.GetTimestamp();
-        if (_reflexiveRunning || (_reflexiveQueried && _time.GetElapsedTime(_lastReflexiveQuery, now) < ReflexiveInterval))
+        // Until the NAT mapping is known (two servers must answer: the relay and a public member, who may not be
+        // live yet), ask again sooner for the first minutes: the hard-NAT plan waits on it.
+        TimeSpan interval = _natMapping == NatMapping.Unknown && _time.GetElapsedTime(_natStartedAt, now) < NatUnknownFastWindow ? NatUnknownInterval : ReflexiveInterval;
+        if (_reflexiveRunning || (_reflexiveQueried && _time.GetElapsedTime(_lastReflexiveQuery, now) < interval))
         {
             return;
         }
@@ -225,11 +241,11 @@ internal sealed partial class MeshRuntime
         _lastReflexiveQuery = now;
         _ = Task.Run(async () =>
         {
-            var found = new List<IPEndPoint>();
+            var found = new List<(IPEndPoint Server, IPEndPoint Mapped)>();
             try
             {
                 StunResult[] results = await Task.WhenAll(servers.Select(s => _stunClient.QueryAsync(s)));
-                found.AddRange(results.Where(r => r.IsSuccess && r.ReflexiveEndPoint is not null).Select(r => r.ReflexiveEndPoint!));
+                found.AddRange(results.Where(r => r.IsSuccess && r.ReflexiveEndPoint is not null).Select(r => (r.Server, r.ReflexiveEndPoint!)));
             }
             catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException or SocketException)
             {
@@ -240,7 +256,11 @@ internal sealed partial class MeshRuntime
         });
     }
 
-    /// <summary>The relays (the network's STUN servers); when there are none, live members' endpoints (every agent answers STUN).</summary>
+    /// <summary>
+    /// The relays (the network's STUN servers), then live members that look public (their record's first endpoint,
+    /// a local one, is not a private address: every agent answers STUN), then — with no relay — any live member's
+    /// endpoints. Two servers at least are needed to tell an easy NAT from a hard one (<see cref="NatMappingClassifier"/>).
+    /// </summary>
     private List<IPEndPoint> StunServers()
     {
         var servers = new List<IPEndPoint>();
@@ -254,6 +274,14 @@ internal sealed partial class MeshRuntime
             if (relay.TryGetAddress(out RelayAddress address) && address.Address is { } literal)
             {
                 servers.Add(new IPEndPoint(literal, address.Port));
+            }
+        }
+
+        foreach (MemberEntry entry in _members.Values.Where(e => e.IsLive))
+        {
+            if (entry.Record?.Endpoints is [var first, ..] && !IsPrivate(first.Address) && !_localEndpoints.Any(l => l.Address.Equals(first.Address)))
+            {
+                servers.Add(first);
             }
         }
 
@@ -274,9 +302,11 @@ internal sealed partial class MeshRuntime
         return [.. servers.Distinct().Take(MaxStunServers)];
     }
 
-    private void ApplyReflexive(List<IPEndPoint> found, int asked)
+    private void ApplyReflexive(List<(IPEndPoint Server, IPEndPoint Mapped)> answers, int asked)
     {
         _reflexiveRunning = false;
+        ApplyNatMapping(answers);
+        List<IPEndPoint> found = [.. answers.Select(a => a.Mapped)];
         if (found.Count == 0)
         {
             // Keep what we had through a few lost rounds; then stop advertising what nobody confirms.
@@ -300,6 +330,23 @@ internal sealed partial class MeshRuntime
             _log.WriteLine($"meshagent: reflexive endpoints ({found.Count} of {asked} STUN server(s) answered): {(current.Count == 0 ? "none" : string.Join(", ", current))}");
             RepublishSelf();
         }
+    }
+
+    /// <summary>
+    /// This node's NAT mapping from the round's answers; a change goes to every path manager (and so into the next
+    /// call-me-maybes). An inconclusive round (fewer than two answers) keeps the last conclusion.
+    /// </summary>
+    private void ApplyNatMapping(List<(IPEndPoint Server, IPEndPoint Mapped)> answers)
+    {
+        NatMapping mapping = NatMappingClassifier.Classify(answers, _localEndpoints);
+        if (mapping == NatMapping.Unknown || mapping == _natMapping)
+        {
+            return;
+        }
+
+        _natMapping = mapping;
+        _log.WriteLine($"meshagent: NAT mapping: {NatMappingClassifier.Describe(mapping)} ({string.Join(", ", answers.Select(a => $"{a.Server.Unmapped()} saw {a.Mapped.Unmapped()}"))})");
+        UpdateLocalPathCandidates();
     }
 
     /// <summary>This node's record endpoints: local ones, then reflexive ones, within the record's limit.</summary>

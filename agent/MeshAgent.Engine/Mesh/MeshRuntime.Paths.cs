@@ -19,8 +19,9 @@ namespace MeshAgent.Engine.Mesh;
 //   no session: a probe cannot be sealed before the first handshake; the few frames asked for meanwhile are kept
 //               (bounded) and sent as soon as the session is up (pings stay valid for PathConfig.PingTimeout), so
 //               the first discovery round is not lost to the handshake.
-//   hard NAT:   OpenProbeSockets returns 0 (no extra sockets yet), so birthday probing never starts; nodes publish
-//               NatMapping.Unknown, for which HardNat.RoleFor asks for plain probing anyway.
+//   hard NAT:   this node's NAT mapping (from its STUN rounds, MeshRuntime.Nat.cs) goes to every manager and out in
+//               call-me-maybes; a hard side's manager opens probe sockets (MeshRuntime.HardNat.cs), paths through
+//               them are PathAddress.Direct(endpoint, socket k) ↔ a synthetic endpoint per (socket, remote).
 //
 // Members without a confirmed path and without a relay (a LAN with no relay configured) still get RotateEndpoints
 // until their manager has a path.
@@ -41,13 +42,14 @@ internal sealed partial class MeshRuntime
         var paths = new MemberPaths(this, entry);
         entry.Paths = paths;
         paths.Manager = new PathManager(PathConfig.Default, paths, _time, _pathRandom);
-        paths.Manager.SetLocalCandidates(LocalPathCandidates(), NatMapping.Unknown);
+        paths.Manager.SetLocalCandidates(LocalPathCandidates(), _natMapping);
         UpdatePathCandidates(entry);
     }
 
     private static void StopPaths(MemberEntry entry)
     {
         entry.Paths?.Manager.Stop();
+        entry.Paths?.CloseProbeSockets(keepSocket: 0);
         entry.Paths = null;
     }
 
@@ -92,7 +94,7 @@ internal sealed partial class MeshRuntime
         List<PathCandidate> local = LocalPathCandidates();
         foreach (MemberEntry entry in _members.Values)
         {
-            entry.Paths?.Manager.SetLocalCandidates(local, NatMapping.Unknown);
+            entry.Paths?.Manager.SetLocalCandidates(local, _natMapping);
         }
     }
 
@@ -188,15 +190,26 @@ internal sealed partial class MeshRuntime
         }
     }
 
-    /// <summary>The path a datagram from <paramref name="source"/> took: the relay for a synthetic relayed endpoint, else direct (IPv4-mapped form, as candidates are kept).</summary>
-    private static PathAddress PathOf(in UdpEndpoint source) =>
-        RelayedEndpoint.TryRead(source, out _, out _)
+    /// <summary>
+    /// The path a datagram from <paramref name="source"/> took: a probe socket's direct path or the relay for a synthetic
+    /// endpoint, else direct from the main socket (IPv4-mapped form, as candidates are kept).
+    /// </summary>
+    private PathAddress PathOf(in UdpEndpoint source)
+    {
+        if (TryProbePathOf(source, out PathAddress probe))
+        {
+            return probe;
+        }
+
+        return RelayedEndpoint.TryRead(source, out _, out _)
             ? PathAddress.Relay(RelayId)
             : PathAddress.Direct(UdpEndpoint.FromIPEndPoint(Normalize(source.ToIPEndPoint())));
+    }
 
-    /// <summary>Where to send for a path; null when it cannot be used now (the relay is down, or a peer relay: not implemented).</summary>
+    /// <summary>Where to send for a path; null when it cannot be used now (the relay is down, a probe socket closed, or a peer relay: not implemented).</summary>
     private IPEndPoint? EndpointOf(MemberEntry entry, PathAddress path) => path.Kind switch
     {
+        PathKind.Direct when path.Socket > 0 => entry.Paths?.ProbeSocket(path.Socket) is { } socket ? ProbeEndpointOf(socket, path.Endpoint).ToIPEndPoint() : null,
         PathKind.Direct => path.Endpoint.ToIPEndPoint(),
         PathKind.Relay when RelayUsable && entry.Certificate is { } certificate => RelayedEndpointOf(certificate.NodeKey),
         _ => null,
@@ -222,6 +235,7 @@ internal sealed partial class MeshRuntime
     private sealed class MemberPaths(MeshRuntime runtime, MemberEntry entry) : IPathActions
     {
         private readonly Queue<(byte[] Frame, IPEndPoint To)> _pending = new();
+        private readonly Dictionary<int, ProbeSocket> _probeSockets = new();
 
         public PathManager Manager { get; set; } = null!;
 
@@ -270,10 +284,29 @@ internal sealed partial class MeshRuntime
             }
         }
 
-        public int OpenProbeSockets(int count) => 0; // hard-NAT probe sockets are not implemented yet (see the header)
+        /// <summary>The open probe socket numbered <paramref name="index"/> (1..N), or null.</summary>
+        public ProbeSocket? ProbeSocket(int index) => _probeSockets.TryGetValue(index, out ProbeSocket? socket) ? socket : null;
+
+        public int OpenProbeSockets(int count)
+        {
+            CloseProbeSockets(keepSocket: 0); // a new attempt: the last one's winner (if any) is no longer in use
+            foreach (ProbeSocket socket in runtime.OpenProbeSockets(entry, count))
+            {
+                _probeSockets[socket.Index] = socket;
+            }
+
+            string name = entry.Certificate?.Name ?? entry.Id.ToString();
+            runtime._log.WriteLine($"meshagent: hard-NAT probing towards '{name}': opened {_probeSockets.Count} probe sockets");
+            return _probeSockets.Count;
+        }
 
         public void CloseProbeSockets(int keepSocket)
         {
+            foreach (ProbeSocket socket in _probeSockets.Values.Where(s => s.Index != keepSocket).ToList())
+            {
+                runtime.CloseProbeSocket(socket);
+                _probeSockets.Remove(socket.Index);
+            }
         }
 
         /// <summary>Sends what waited for the session, once there is one.</summary>

@@ -168,7 +168,7 @@ public sealed partial class PathManager
             }
         }
 
-        bool changed = !candidates.SequenceEqual(_localCandidates);
+        bool changed = !candidates.SequenceEqual(_localCandidates) || localNat != _localNat; // the peer must hear of either
         _localCandidates = candidates.Take(PathFrame.CallMeMaybeMaxCandidates).ToArray();
         _localNat = localNat;
         if (changed)
