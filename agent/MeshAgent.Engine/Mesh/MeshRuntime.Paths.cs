@@ -276,7 +276,7 @@ internal sealed partial class MeshRuntime
             }
 
             // Stable text: tests measure time to direct from this line.
-            runtime._log.WriteLine($"meshagent: path to '{name}': {(chosen.IsDirect ? $"direct {endpoint.Unmapped()}" : $"relay {runtime._relayAddress}")}{(Manager.CurrentRtt is { } rtt ? $" (rtt {rtt.TotalMilliseconds:0.0} ms)" : "")}");
+            runtime._log.WriteLine($"meshagent: path to '{name}': {(chosen.IsDirect ? $"direct {chosen.Endpoint.ToIPEndPoint().Unmapped()}{(chosen.Socket > 0 ? $" (probe socket {chosen.Socket})" : "")}" : $"relay {runtime._relayAddress}")}{(Manager.CurrentRtt is { } rtt ? $" (rtt {rtt.TotalMilliseconds:0.0} ms)" : "")}");
             peer.Endpoint = endpoint;
             if (peer.Current is null)
             {
