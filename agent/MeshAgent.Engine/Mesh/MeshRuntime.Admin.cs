@@ -397,8 +397,7 @@ internal sealed partial class MeshRuntime
         try
         {
             DateTimeOffset expiresAt = _time.GetUtcNow() + lifetime;
-            var token = new JoinToken(_settings.NetworkName, _settings.Root.AsSpan(), _settings.Identity.PublicKey.AsSpan(),
-                _localEndpoints.Take(JoinToken.MaxEndpoints), TokenRelays(), secret, expiresAt, request.Name);
+            JoinToken token = MakeToken(secret, expiresAt, request.Name);
             _settings.Invitations.Add(token.Id, secret, token.ExpiresAt, request.Name);
             _log.WriteLine($"meshagent: issued a join token{(request.Name is null ? "" : $" for '{request.Name}'")}, valid until {token.ExpiresAt:u}");
             return new InviteResult { Token = token.ToString(), QrText = token.ToQrText(), ExpiresAt = token.ExpiresAt, Name = request.Name };
@@ -410,6 +409,29 @@ internal sealed partial class MeshRuntime
         finally
         {
             CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
+    /// <summary>
+    /// A token with as many of this node's endpoints as fit (the text has a length budget): the first local one (a
+    /// joiner on the same LAN), the STUN-reflexive ones (a joiner elsewhere, when our NAT lets it in or forwards the
+    /// port), then the other local ones. The relays go in whole: they are the way in when no endpoint answers.
+    /// </summary>
+    private JoinToken MakeToken(byte[] secret, DateTimeOffset expiresAt, string? name)
+    {
+        List<IPEndPoint> endpoints = [.. _localEndpoints.Take(1).Concat(_reflexive).Concat(_localEndpoints.Skip(1)).Distinct().Take(JoinToken.MaxEndpoints)];
+        List<RelayAddress> relays = TokenRelays();
+        for (int count = endpoints.Count; ; count--)
+        {
+            try
+            {
+                return new JoinToken(_settings.NetworkName, _settings.Root.AsSpan(), _settings.Identity.PublicKey.AsSpan(),
+                    endpoints.Take(count), relays, secret, expiresAt, name);
+            }
+            catch (ArgumentException) when (count > 1)
+            {
+                // too long for the token's budget: one endpoint fewer
+            }
         }
     }
 
