@@ -12,6 +12,9 @@ namespace MeshAgent.Engine.Mesh;
 ///                    peers drop it, since gossip can no longer reach a node nobody has a session with
 ///  0x06 Path         body = one PathFrame (ping, pong, call-me-maybe: DESIGN §5), sent to one chosen address
 ///                    (a direct candidate or the relay), not necessarily the peer's current endpoint
+///  0x07 PeerRelay    body = target node key (32) ‖ a WireGuard datagram of the sender's session with the target:
+///                    "forward this", to a member acting as peer relay (MeshRuntime.PeerRelay.cs)
+///  0x08 PeerRelayed  body = source node key (32) ‖ that datagram, from the peer relay to the target
 /// </code>
 /// Every frame is <c>type (1) ‖ body length (2, big-endian) ‖ body</c>: WireGuard pads transport payloads
 /// with zeros to a multiple of 16, and unlike an IP packet a frame has no length of its own otherwise.
@@ -25,6 +28,8 @@ internal enum ControlFrameType : byte
     AdminAck = 0x04,
     Revoked = 0x05,
     Path = 0x06,
+    PeerRelay = 0x07,
+    PeerRelayed = 0x08,
 }
 
 internal static class ControlFrame
@@ -69,6 +74,22 @@ internal static class ControlFrame
         first.CopyTo(frame.AsSpan(HeaderSize));
         second.CopyTo(frame.AsSpan(HeaderSize + first.Length));
         return frame;
+    }
+
+    /// <summary>Writes type ‖ first ‖ second into <paramref name="destination"/> (no allocation); returns the frame's length.</summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is too short.</exception>
+    public static int Write(Span<byte> destination, ControlFrameType type, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
+    {
+        int length = HeaderSize + first.Length + second.Length;
+        if (destination.Length < length)
+        {
+            throw new ArgumentException($"a {length}-byte control frame does not fit {destination.Length} bytes", nameof(destination));
+        }
+
+        WriteHeader(destination, type, first.Length + second.Length);
+        first.CopyTo(destination[HeaderSize..]);
+        second.CopyTo(destination[(HeaderSize + first.Length)..]);
+        return length;
     }
 
     private static void WriteHeader(Span<byte> frame, ControlFrameType type, int length)

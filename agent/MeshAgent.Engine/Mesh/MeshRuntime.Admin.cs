@@ -104,6 +104,12 @@ internal sealed partial class MeshRuntime
             case ControlFrameType.Gossip:
                 _gossip.Receive(from, body);
                 break;
+            case ControlFrameType.PeerRelay:
+                HandlePeerRelay(from, body);
+                break;
+            case ControlFrameType.PeerRelayed:
+                HandlePeerRelayed(from, body);
+                break;
             case ControlFrameType.UsedToken:
                 if (UsedTokenRecord.TryRead(body, out UsedTokenRecord? used) && used is not null)
                 {

@@ -438,8 +438,10 @@ internal sealed partial class MeshRuntime
             State = state,
             IsAdmin = certificate.IsAdmin,
             Routes = (record?.AdvertisedRoutes ?? []).Where(certificate.Approves).Select(r => r.ToString()).ToList(),
-            Endpoint = IsRelayed(peer) ? $"relay {_relayAddress}" : ProbeEndpointText(peer?.CurrentEndpoint) ?? (peer?.Endpoint is { } endpoint ? endpoint.Unmapped().ToString() : null),
-            Path = !connected ? "none" : IsRelayed(peer) ? "relay" : "direct",
+            Endpoint = IsRelayed(peer) ? $"relay {_relayAddress}"
+                : PeerRelayEndpointText(peer?.CurrentEndpoint) is { } via ? $"via {via}"
+                : ProbeEndpointText(peer?.CurrentEndpoint) ?? (peer?.Endpoint is { } endpoint ? endpoint.Unmapped().ToString() : null),
+            Path = !connected ? "none" : IsRelayed(peer) ? "relay" : IsPeerRelayPath(peer?.CurrentEndpoint) ? "peer-relay" : "direct",
             LastHandshake = peer?.LastHandshake,
             RxBytes = peer?.ReceivedBytes ?? 0,
             TxBytes = peer?.SentBytes ?? 0,

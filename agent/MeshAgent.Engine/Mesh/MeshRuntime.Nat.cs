@@ -134,6 +134,12 @@ internal sealed partial class MeshRuntime
             return;
         }
 
+        if (relay == PeerRelayIndex)
+        {
+            SendViaPeer(slot, datagram);
+            return;
+        }
+
         if (relay != RelayIndex || _relayClient is not { } client || !_slotKeys.TryGetValue(slot, out NodePublicKey key) || !client.Send(key, datagram))
         {
             Interlocked.Increment(ref _relayDropped);
@@ -205,7 +211,7 @@ internal sealed partial class MeshRuntime
     }
 
     /// <summary>"relay" for an endpoint through a relay (not a hard-NAT probe socket's synthetic endpoint), for status.</summary>
-    private static bool IsRelayed(Peer? peer) => peer?.CurrentEndpoint is { IsRelayed: true } endpoint && !IsProbePath(endpoint);
+    private static bool IsRelayed(Peer? peer) => peer?.CurrentEndpoint is { IsRelayed: true } endpoint && !IsProbePath(endpoint) && !IsPeerRelayPath(endpoint);
 
     // ------------------------------------------------------------------ reflexive endpoints
 
@@ -258,8 +264,8 @@ internal sealed partial class MeshRuntime
 
     /// <summary>
     /// The relays (the network's STUN servers), then live members that look public (their record's first endpoint,
-    /// a local one, is not a private address: every agent answers STUN), then — with no relay — any live member's
-    /// endpoints. Two servers at least are needed to tell an easy NAT from a hard one (<see cref="NatMappingClassifier"/>).
+    /// a local one, is not a private address: every agent answers STUN), then — with fewer than two so far — any live
+    /// member's endpoints. Two servers at least are needed to tell an easy NAT from a hard one (<see cref="NatMappingClassifier"/>).
     /// </summary>
     private List<IPEndPoint> StunServers()
     {
@@ -285,8 +291,9 @@ internal sealed partial class MeshRuntime
             }
         }
 
-        if (servers.Count == 0)
+        if (servers.Count < 2)
         {
+            // Too few to classify the NAT (or none at all): any live member may answer, as far as its NAT lets us in.
             foreach (MemberEntry entry in _members.Values.Where(e => e.IsLive))
             {
                 foreach (IPEndPoint endpoint in entry.Record?.Endpoints ?? [])
@@ -338,7 +345,8 @@ internal sealed partial class MeshRuntime
     /// </summary>
     private void ApplyNatMapping(List<(IPEndPoint Server, IPEndPoint Mapped)> answers)
     {
-        NatMapping mapping = NatMappingClassifier.Classify(answers, _localEndpoints);
+        // Only servers on public addresses say anything about our NAT: a LAN neighbour sees our LAN address.
+        NatMapping mapping = NatMappingClassifier.Classify([.. answers.Where(a => !IsPrivate(a.Server.Address))], _localEndpoints);
         if (mapping == NatMapping.Unknown || mapping == _natMapping)
         {
             return;

@@ -72,6 +72,10 @@ internal sealed partial class MeshRuntime
         {
             candidates.Add(PathCandidate.Relay(RelayId));
         }
+        else
+        {
+            candidates.AddRange(PeerRelayChooser.Choose(PeerRelayOffers(), SelfId, entry.Id));
+        }
 
         paths.Manager.SetCandidates(candidates, NatMapping.Unknown);
     }
@@ -196,7 +200,7 @@ internal sealed partial class MeshRuntime
     /// </summary>
     private PathAddress PathOf(in UdpEndpoint source)
     {
-        if (TryProbePathOf(source, out PathAddress probe))
+        if (TryProbePathOf(source, out PathAddress probe) || TryPeerRelayPathOf(source, out probe))
         {
             return probe;
         }
@@ -211,6 +215,8 @@ internal sealed partial class MeshRuntime
     {
         PathKind.Direct when path.Socket > 0 => entry.Paths?.ProbeSocket(path.Socket) is { } socket ? ProbeEndpointOf(socket, path.Endpoint).ToIPEndPoint() : null,
         PathKind.Direct => path.Endpoint.ToIPEndPoint(),
+        PathKind.PeerRelay when _members.TryGetValue(path.Via, out MemberEntry? via) && via.Peer is not null && entry.Certificate is { } certificate
+            => PeerRelayEndpointOf(via, certificate.NodeKey),
         PathKind.Relay when RelayUsable && entry.Certificate is { } certificate => RelayedEndpointOf(certificate.NodeKey),
         _ => null,
     };
@@ -276,7 +282,12 @@ internal sealed partial class MeshRuntime
             }
 
             // Stable text: tests measure time to direct from this line.
-            runtime._log.WriteLine($"meshagent: path to '{name}': {(chosen.IsDirect ? $"direct {chosen.Endpoint.ToIPEndPoint().Unmapped()}{(chosen.Socket > 0 ? $" (probe socket {chosen.Socket})" : "")}" : $"relay {runtime._relayAddress}")}{(Manager.CurrentRtt is { } rtt ? $" (rtt {rtt.TotalMilliseconds:0.0} ms)" : "")}");
+            runtime._log.WriteLine($"meshagent: path to '{name}': {chosen.Kind switch
+            {
+                PathKind.Direct => $"direct {chosen.Endpoint.ToIPEndPoint().Unmapped()}{(chosen.Socket > 0 ? $" (probe socket {chosen.Socket})" : "")}",
+                PathKind.PeerRelay => $"peer relay {(runtime._members.TryGetValue(chosen.Via, out MemberEntry? via) ? via.Certificate?.Name : null) ?? chosen.Via.ToString()}",
+                _ => $"relay {runtime._relayAddress}",
+            }}{(Manager.CurrentRtt is { } rtt ? $" (rtt {rtt.TotalMilliseconds:0.0} ms)" : "")}");
             peer.Endpoint = endpoint;
             if (peer.Current is null)
             {

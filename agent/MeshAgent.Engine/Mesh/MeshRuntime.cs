@@ -282,6 +282,7 @@ internal sealed partial class MeshRuntime : IDisposable
     private void Housekeeping()
     {
         SupervisePaths();
+        RefreshPeerRelays();
         RotateEndpoints();
         ExpirePending();
         ExpireJoinSessions();

@@ -115,6 +115,9 @@ public sealed partial class PathManager
 
     public HardNatRole HardNatRole => HardNat.RoleFor(_localNat, _peerNat);
 
+    /// <summary>The peer's NAT mapping as its record or its latest call-me-maybe said (Unknown until one did).</summary>
+    public NatMapping PeerNat => _peerNat;
+
     /// <summary>
     /// When <see cref="Tick"/> next has work, on the clock's monotonic scale as a <see cref="TimeSpan"/>
     /// (ticks of 100 ns); null when nothing is scheduled (an idle session on the relay: only an event
