@@ -33,6 +33,11 @@ public sealed partial class PathManager
             ProbeAll(now);
             SendCallMeMaybe(probePorts: 0);
         }
+        else if (_localNat == NatMapping.None || _announceNat)
+        {
+            // Our NAT mapping changed, or we are public and repeat it (peers choose peer relays by it): one frame per UpgradeInterval.
+            SendCallMeMaybe(probePorts: 0);
+        }
 
         _nextDiscoveryAt = now + _config.UpgradeInterval.Ticks;
     }
@@ -97,6 +102,7 @@ public sealed partial class PathManager
         }
 
         Counters.CallMeMaybesSent++;
+        _announceNat = false;
         _actions.SendCallMeMaybe(path.Value, new CallMeMaybe(_localCandidates, probePorts, _localNat));
     }
 

@@ -53,6 +53,7 @@ public sealed partial class PathManager
     private IReadOnlyList<PathCandidate> _localCandidates = [];
     private NatMapping _localNat;
     private NatMapping _peerNat;
+    private bool _announceNat;
 
     private CandidateState? _best;
     private PathAddress? _published;
@@ -171,9 +172,11 @@ public sealed partial class PathManager
             }
         }
 
-        bool changed = !candidates.SequenceEqual(_localCandidates) || localNat != _localNat; // the peer must hear of either
+        bool natChanged = localNat != _localNat;
+        bool changed = !candidates.SequenceEqual(_localCandidates) || natChanged; // the peer must hear of either
         _localCandidates = candidates.Take(PathFrame.CallMeMaybeMaxCandidates).ToArray();
         _localNat = localNat;
+        _announceNat |= natChanged; // on a good direct path the next round says it anyway (peers pick peer relays by it)
         if (changed)
         {
             long now = NowTicks();

@@ -454,6 +454,25 @@ public sealed class PathManagerRulesTests
     }
 
     [Fact]
+    public void On_a_direct_path_a_change_of_our_nat_mapping_is_announced_at_once()
+    {
+        var manager = new PathManager(PathConfig.Default, _actions, _clock, new Random(1));
+        manager.SetLocalCandidates([PathCandidate.Reflexive(OurPublic)], NatMapping.Unknown);
+        PathCandidate peer = PathCandidate.Reflexive(PeerPublic);
+        manager.SetCandidates([peer, PathCandidate.Relay("relay1")], NatMapping.Unknown);
+        Advance(10);
+        manager.OnPong(_actions.LastPingTo(peer.Address), peer.Address);
+        Assert.Equal(peer.Address, manager.CurrentPath);
+        int sent = _actions.CallMeMaybes.Count;
+
+        manager.SetLocalCandidates([PathCandidate.Reflexive(OurPublic)], NatMapping.None);
+        Assert.Equal(sent + 1, _actions.CallMeMaybes.Count);
+        (PathAddress via, CallMeMaybe message) = _actions.CallMeMaybes[^1];
+        Assert.Equal(peer.Address, via);
+        Assert.Equal(NatMapping.None, message.Nat);
+    }
+
+    [Fact]
     public void The_hard_side_opens_256_sockets_pings_from_each_and_keeps_only_the_winner()
     {
         PathManager manager = new(PathConfig.Default, _actions, _clock, new Random(1));
