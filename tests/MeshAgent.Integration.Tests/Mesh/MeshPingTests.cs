@@ -14,6 +14,7 @@ namespace MeshAgent.Integration.Tests.Mesh;
 /// symmetric NAT) join. From B, A is reached directly (a public peer) and C only through the relay (the lab's punch
 /// matrix: cone↔symmetric does not punch): each ping line must name that path and the address behind it, the
 /// summary must count every answer, and a name no member has exits 2 with a message that says where names are listed.
+/// <c>meshagent netcheck</c> on B names the cone mapping, B's public address and the latency to the daemon's relay.
 /// </summary>
 [Collection(NetnsCollection.Name)]
 public sealed class MeshPingTests(ITestOutputHelper output)
@@ -92,6 +93,15 @@ public sealed class MeshPingTests(ITestOutputHelper output)
             output.WriteLine(peers);
             Assert.Matches($@"(?m)^a\s.*\sdirect {Regex.Escape($"{aHost.Address}:{MeshDaemon.Port}")}\s", peers);
             Assert.Matches($@"(?m)^c\s.*\srelay {Regex.Escape(relayText)}\s", peers);
+
+            // netcheck from B: the cone NAT's mapping and public address from two STUN servers (the relay and A, whose
+            // agent answers STUN on its port), and the latency to the relay the daemon names.
+            ProcessResult netcheck = await b.CliAsync("netcheck", "--stun", relayText, "--stun", $"{aHost.Address}:{MeshDaemon.Port}", "--timeout", "2");
+            output.WriteLine($"b: meshagent netcheck → exit {netcheck.ExitCode}\n{netcheck.StandardOutput}{netcheck.StandardError}");
+            Assert.Equal(0, netcheck.ExitCode);
+            Assert.Contains("mapping: endpoint-independent", netcheck.StandardOutput, StringComparison.Ordinal);
+            Assert.Contains($"public endpoint {cone.PublicAddress}:", netcheck.StandardOutput, StringComparison.Ordinal);
+            Assert.Matches($@"(?m)^  relay {Regex.Escape(relayText)}, connected: rtt \d+\.\d ms$", netcheck.StandardOutput);
 
             // A name nobody has: bad input (exit 2), and the message says where to see the names.
             ProcessResult ghost = await b.CliAsync("ping", "ghost", "-c", "1");
