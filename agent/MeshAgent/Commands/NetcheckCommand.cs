@@ -168,7 +168,11 @@ public static class NetcheckCommand
                 ? ([], "the network has none (meshagent init --relay HOST:PORT configures them); give --relay HOST:PORT to measure one")
                 : ([.. status.Relays.Select(r => (r.Address, (string?)r.State))], null);
         }
-        catch (Exception e) when (e is DaemonUnreachableException or MeshControlException)
+        catch (DaemonUnreachableException e)
+        {
+            return ([], $"not measured: no daemon answers on {e.SocketPath} ({e.Reason}) to name the network's relays; give --relay HOST:PORT (or --socket PATH)");
+        }
+        catch (MeshControlException e)
         {
             return ([], $"not measured: the daemon did not tell which ({e.Message}); give --relay HOST:PORT to measure one");
         }
