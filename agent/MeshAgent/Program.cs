@@ -19,7 +19,7 @@ public static class Program
         Add(root, RunCommand.Create());
         Add(root, InitCommand.Create(), InviteCommand.Create(), JoinCommand.Create(), LeaveCommand.Create());
         Add(root, RevokeCommand.Create(), AdminCommand.Create());
-        Add(root, StatusCommand.Create(), PeersCommand.Create(), NetcheckCommand.Create());
+        Add(root, StatusCommand.Create(), PeersCommand.Create(), PingCommand.Create(), NetcheckCommand.Create());
         return root;
     }
 

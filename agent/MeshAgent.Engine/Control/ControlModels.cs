@@ -36,6 +36,9 @@ public sealed record NodeStatus
     public required string InterfaceName { get; init; }
 
     public required int ListenPort { get; init; }
+
+    /// <summary>The network's relays (empty when it has none), with this node's session state.</summary>
+    public IReadOnlyList<RelayInfo> Relays { get; init; } = [];
 }
 
 public sealed record NetworkInfo
@@ -153,4 +156,55 @@ public sealed record RevokeResult
 public sealed record GrantAdminRequest
 {
     public required string Name { get; init; }
+}
+
+/// <summary>One diagnostic probe to a member (<c>meshagent ping</c>).</summary>
+public sealed record PingRequest
+{
+    /// <summary>The member's name, or one of its overlay addresses (IPv4 or IPv6); see <see cref="PeerQuery"/>.</summary>
+    public required string Peer { get; init; }
+
+    /// <summary>How long to wait for the answer, handshake included (default 2 s, at most 60 s).</summary>
+    public TimeSpan? Timeout { get; init; }
+}
+
+/// <summary>
+/// The outcome of one <see cref="PingRequest"/>: answered (<see cref="Replied"/>, with the round-trip time) or not
+/// (<see cref="Detail"/> says why). Either way it names the path the probe took: the member's current path.
+/// </summary>
+public sealed record PingReply
+{
+    /// <summary>The member's name.</summary>
+    public required string Peer { get; init; }
+
+    public required string OverlayIPv4 { get; init; }
+
+    public required string OverlayIPv6 { get; init; }
+
+    public bool Replied { get; init; }
+
+    /// <summary>direct, relay or peer-relay: how the probe went (the member's current path); none when it could not be sent.</summary>
+    public string Path { get; init; } = "none";
+
+    /// <summary>direct: the member's address the answer came from (ip:port); relay: the relay's address; null with no path.</summary>
+    public string? Endpoint { get; init; }
+
+    /// <summary>Round-trip time in milliseconds, measured by the daemon from sending to receiving (answers only).</summary>
+    public double? RttMilliseconds { get; init; }
+
+    /// <summary>Our address as the member saw it (ip:port) on a direct path; null through a relay.</summary>
+    public string? ObservedEndpoint { get; init; }
+
+    /// <summary>Why there was no answer (no reply in time, no session), for humans; null for an answer.</summary>
+    public string? Detail { get; init; }
+}
+
+/// <summary>A relay the network names, as this node uses it.</summary>
+public sealed record RelayInfo
+{
+    /// <summary>HOST:PORT as configured (the relay's UDP port, where it also answers STUN).</summary>
+    public required string Address { get; init; }
+
+    /// <summary>connected, connecting, refused, … for the relay in use; "configured" for one this node does not use (only the first is used).</summary>
+    public required string State { get; init; }
 }

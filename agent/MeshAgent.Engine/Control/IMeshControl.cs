@@ -32,4 +32,12 @@ public interface IMeshControl
 
     /// <summary>Makes another member an admin (admins only): it receives the network root key inside its encrypted session.</summary>
     Task<MemberInfo> GrantAdminAsync(GrantAdminRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sends one diagnostic probe to a member (by name or overlay address) along its current path and waits for the
+    /// answer (requesting a handshake first when there is no session), at most the request's timeout. No answer is a
+    /// <see cref="PingReply"/> with <see cref="PingReply.Replied"/> false and the reason; an unknown member is NotFound,
+    /// a malformed request InvalidInput.
+    /// </summary>
+    Task<PingReply> PingAsync(PingRequest request, CancellationToken cancellationToken);
 }

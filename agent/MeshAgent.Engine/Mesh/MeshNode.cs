@@ -184,7 +184,7 @@ public sealed partial class MeshNode : IMeshControl, IAsyncDisposable
         {
             try
             {
-                Task<NodeStatus> status = runtime.InvokeAsync(() => runtime.GetStatus(_phase, runtime.ListenPort));
+                Task<NodeStatus> status = runtime.InvokeAsync(() => runtime.GetStatus(_phase, runtime.ListenPort) with { Relays = runtime.DescribeRelays() });
                 if (status.Wait(TimeSpan.FromSeconds(5)))
                 {
                     return status.Result;
@@ -196,7 +196,13 @@ public sealed partial class MeshNode : IMeshControl, IAsyncDisposable
             }
         }
 
-        NodeStatus offline = new() { Phase = _phase, InterfaceName = _options.InterfaceName, ListenPort = _options.ListenPort };
+        NodeStatus offline = new()
+        {
+            Phase = _phase,
+            InterfaceName = _options.InterfaceName,
+            ListenPort = _options.ListenPort,
+            Relays = [.. (_nodeState?.Relays ?? []).Select(r => new RelayInfo { Address = r.Address, State = "down" })],
+        };
         if (_nodeState is not null && MembershipCertificate.TryDecode(_nodeState.Certificate, out MembershipCertificate? certificate, out _))
         {
             offline = offline with
@@ -347,6 +353,12 @@ public sealed partial class MeshNode : IMeshControl, IAsyncDisposable
         }
 
         return info;
+    }
+
+    public Task<PingReply> PingAsync(PingRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return RequireRunning("ping").PingAsync(request, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

@@ -166,6 +166,7 @@ internal sealed partial class MeshRuntime
     /// <summary>On the loop: a 0x06 frame from a member, received from <paramref name="source"/>.</summary>
     private void HandlePathFrame(MemberId from, ReadOnlySpan<byte> body, UdpEndpoint source)
     {
+        if (TryConsumeDiagnosticPong(from, body, source)) return; // meshagent ping's pongs (MeshRuntime.Ping.cs)
         if (!_members.TryGetValue(from, out MemberEntry? entry) || entry.Paths is not { } paths || !PathFrame.TryReadType(body, out PathMessageType type))
         {
             Interlocked.Increment(ref _controlDropped);

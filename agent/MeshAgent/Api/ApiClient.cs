@@ -71,6 +71,10 @@ public sealed class ApiClient : IDisposable
     public Task<MemberInfo> GrantAdminAsync(GrantAdminRequest request, CancellationToken cancellationToken = default)
         => SendAsync("v1/admins", request, ApiJson.GrantAdminRequest, ApiJson.MemberInfo, cancellationToken);
 
+    /// <summary>One diagnostic probe (POST /v1/ping); the daemon bounds it by the request's timeout.</summary>
+    public Task<PingReply> PingAsync(PingRequest request, CancellationToken cancellationToken = default)
+        => SendAsync("v1/ping", request, ApiJson.PingRequest, ApiJson.PingReply, cancellationToken);
+
     /// <summary>
     /// Joins through the daemon, calling <paramref name="onProgress"/> for each step as the daemon streams it
     /// (on the calling flow, in order). Not bounded by the request timeout: the daemon bounds each step.

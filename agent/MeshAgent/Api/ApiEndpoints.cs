@@ -21,6 +21,7 @@ namespace MeshAgent.Api;
 /// POST /v1/leave    (no body)          → NodeStatus after leaving
 /// POST /v1/revoke   RevokeRequest      → RevokeResult
 /// POST /v1/admins   GrantAdminRequest  → MemberInfo
+/// POST /v1/ping     PingRequest        → PingReply (one probe; no answer is a reply with replied=false)
 /// </code>
 /// A join whose request body is malformed fails like any request (400 + error body); once the body is read
 /// the answer is 200 and streams, so its outcome is in the last line, never in the status code.
@@ -70,6 +71,11 @@ internal sealed class ApiEndpoints(IMeshControl control, TextWriter log)
         {
             GrantAdminRequest request = await ReadAsync(context, ApiJson.GrantAdminRequest);
             await WriteAsync(context, await control.GrantAdminAsync(request, context.RequestAborted), ApiJson.MemberInfo);
+        });
+        app.MapPost("/v1/ping", async context =>
+        {
+            PingRequest request = await ReadAsync(context, ApiJson.PingRequest);
+            await WriteAsync(context, await control.PingAsync(request, context.RequestAborted), ApiJson.PingReply);
         });
     }
 

@@ -47,6 +47,9 @@ public sealed record JoinStreamLine
 [JsonSerializable(typeof(RevokeRequest))]
 [JsonSerializable(typeof(RevokeResult))]
 [JsonSerializable(typeof(GrantAdminRequest))]
+[JsonSerializable(typeof(PingRequest))]
+[JsonSerializable(typeof(PingReply))]
+[JsonSerializable(typeof(Commands.PingReport))]
 [JsonSerializable(typeof(ApiErrorEnvelope))]
 [JsonSerializable(typeof(JoinStreamLine))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext
@@ -78,6 +81,13 @@ public static class ApiJson
     public static JsonTypeInfo<JoinRequestModel> JoinRequest => Context.JoinRequestModel;
 
     public static JsonTypeInfo<RevokeRequest> RevokeRequest => Context.RevokeRequest;
+
+    public static JsonTypeInfo<PingRequest> PingRequest => Context.PingRequest;
+
+    public static JsonTypeInfo<PingReply> PingReply => Context.PingReply;
+
+    /// <summary>Not an API type: the document <c>meshagent ping --json</c> prints, written with the API's conventions.</summary>
+    public static JsonTypeInfo<Commands.PingReport> PingReport => Context.PingReport;
 
     public static JsonTypeInfo<RevokeResult> RevokeResult => Context.RevokeResult;
 

@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Net;
 using MeshAgent.Core.Net;
 using System.Net.Sockets;
+using MeshAgent.Api;
+using MeshAgent.Engine.Control;
 using MeshAgent.Engine.Nat;
 
 namespace MeshAgent.Commands;
@@ -10,7 +12,8 @@ namespace MeshAgent.Commands;
 /// <c>meshagent netcheck</c>: what the NAT in front of this machine does to UDP, from two STUN servers —
 /// the public endpoint each saw, its round-trip time, and the mapping behaviour (endpoint-independent
 /// "cone" vs endpoint-dependent "symmetric", RFC 4787 §4.1), which decides whether direct paths can be
-/// punched. Runs on its own socket, so it works with or without the daemon.
+/// punched; then the round trip to each of the network's relays (asked of the daemon, or given with --relay). Runs
+/// on its own socket, so it works with or without the daemon (without one, relays are measured only when given).
 /// </summary>
 public static class NetcheckCommand
 {
@@ -33,16 +36,24 @@ public static class NetcheckCommand
             Description = "Seconds to wait for each server (default 5).",
             DefaultValueFactory = _ => 5,
         };
-        var command = new Command("netcheck", "Check the NAT in front of this machine with two STUN servers: public endpoints, round-trip times, mapping behaviour.")
+        var relays = new Option<string[]>("--relay")
         {
-            servers, port, timeout,
+            Description = "A relay to measure as HOST:PORT (repeatable; default: the network's relays, asked of the running daemon). Relays answer STUN on their UDP port.",
+            AllowMultipleArgumentsPerToken = false,
         };
-        command.SetAction((parse, cancellationToken) =>
-            RunAsync(parse.GetValue(servers) ?? [], parse.GetValue(port), parse.GetValue(timeout), Console.Out, Console.Error, cancellationToken));
+        Option<string> socket = DaemonCli.CreateSocketOption();
+        var command = new Command("netcheck", "Check the NAT in front of this machine with two STUN servers (public endpoints, round-trip times, mapping behaviour) and the latency to the network's relays.")
+        {
+            servers, port, timeout, relays, socket,
+        };
+        command.SetAction((parse, cancellationToken) => RunAsync(
+            parse.GetValue(servers) ?? [], parse.GetValue(port), parse.GetValue(timeout), parse.GetValue(relays) ?? [], parse.GetValue(socket)!,
+            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellationToken));
         return command;
     }
 
-    public static async Task<int> RunAsync(string[] serverTexts, int port, double timeoutSeconds, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    /// <param name="relayTexts">Relays to measure; empty: ask the daemon on <paramref name="socketPath"/> for the network's (none when it does not answer).</param>
+    public static async Task<int> RunAsync(string[] serverTexts, int port, double timeoutSeconds, string[] relayTexts, string socketPath, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         string[] texts = serverTexts.Length == 0 ? DefaultServers : serverTexts;
         if (texts.Length != 2)
@@ -74,10 +85,24 @@ public static class NetcheckCommand
             return ExitCodes.InvalidInput;
         }
 
+        (List<(string Text, string? State)> relayList, string? relayNote) = relayTexts.Length > 0
+            ? ([.. relayTexts.Select(t => (t, (string?)null))], null)
+            : await DaemonRelaysAsync(socketPath, cancellationToken);
+        var relays = new List<(string Text, string? State, IPEndPoint Endpoint)>();
+        foreach ((string text, string? state) in relayList)
+        {
+            if (await ResolveAsync(text, error, cancellationToken) is not { } endpoint)
+            {
+                return ExitCodes.InvalidInput;
+            }
+
+            relays.Add((text, state, endpoint));
+        }
+
         UdpStunSocket socket;
         try
         {
-            IPAddress any = endpoints.All(e => e.AddressFamily == AddressFamily.InterNetwork) ? IPAddress.Any : IPAddress.IPv6Any;
+            IPAddress any = endpoints.Concat(relays.Select(r => r.Endpoint)).All(e => e.AddressFamily == AddressFamily.InterNetwork) ? IPAddress.Any : IPAddress.IPv6Any;
             socket = UdpStunSocket.Bind(new IPEndPoint(any, port), new StunClientOptions { Timeout = TimeSpan.FromSeconds(timeoutSeconds) });
         }
         catch (SocketException e)
@@ -100,7 +125,56 @@ public static class NetcheckCommand
 
             output.WriteLine($"mapping: {Describe(report.Mapping)}");
             output.WriteLine(report.ToString());
+            if (relayNote is not null)
+            {
+                output.WriteLine($"relays: {relayNote}");
+            }
+            else
+            {
+                output.WriteLine("relay latency (STUN round trip to each relay's UDP port):");
+                foreach ((string text, string? state, IPEndPoint endpoint) in relays)
+                {
+                    StunResult result = await socket.QueryAsync(endpoint, cancellationToken);
+                    output.WriteLine(FormatRelay(text, endpoint, state, result, timeoutSeconds));
+                }
+            }
+
             return report.Mapping == NatMapping.NoUdp ? ExitCodes.Failure : ExitCodes.Success;
+        }
+    }
+
+    /// <summary>"  relay 198.51.100.1:3478 (connected): rtt 1.2 ms", or what went wrong and what to check.</summary>
+    public static string FormatRelay(string text, IPEndPoint endpoint, string? state, StunResult result, double timeoutSeconds)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentNullException.ThrowIfNull(result);
+        string shown = endpoint.Unmapped().ToString();
+        string name = (text == shown ? text : $"{text} ({shown})") + (state is null ? "" : $", {state}");
+        return result.IsSuccess
+            ? $"  relay {name}: rtt {result.RoundTripTime.TotalMilliseconds:0.0} ms"
+            : result.Status == StunResultStatus.Timeout
+                ? $"  relay {name}: no STUN answer within {timeoutSeconds:0.#} s — UDP to the relay is blocked or the relay is down (members here would need its TCP port)"
+                : $"  relay {name}: {result.Status}: {result.Problem}";
+    }
+
+    /// <summary>The running daemon's relays with their session state; or none and why (no daemon, no relay in the network).</summary>
+    private static async Task<(List<(string Text, string? State)> Relays, string? Note)> DaemonRelaysAsync(string socketPath, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var client = new ApiClient(socketPath, TimeSpan.FromSeconds(5));
+            NodeStatus status = await client.GetStatusAsync(cancellationToken);
+            return status.Relays.Count == 0
+                ? ([], "the network has none (meshagent init --relay HOST:PORT configures them); give --relay HOST:PORT to measure one")
+                : ([.. status.Relays.Select(r => (r.Address, (string?)r.State))], null);
+        }
+        catch (DaemonUnreachableException e)
+        {
+            return ([], $"not measured: no daemon answers on {e.SocketPath} ({e.Reason}) to name the network's relays; give --relay HOST:PORT (or --socket PATH)");
+        }
+        catch (MeshControlException e)
+        {
+            return ([], $"not measured: the daemon did not tell which ({e.Message}); give --relay HOST:PORT to measure one");
         }
     }
 

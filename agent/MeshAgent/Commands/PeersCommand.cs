@@ -8,13 +8,13 @@ namespace MeshAgent.Commands;
 /// <summary><c>meshagent peers</c>: every other member as an aligned table; <c>--json</c> prints the API's member list.</summary>
 public static class PeersCommand
 {
-    public static readonly string[] Headers = ["NAME", "OVERLAY IPv4", "OVERLAY IPv6", "STATE", "PATH", "ENDPOINT", "HANDSHAKE", "RX", "TX"];
+    public static readonly string[] Headers = ["NAME", "OVERLAY IPv4", "OVERLAY IPv6", "STATE", "PATH", "HANDSHAKE", "RX", "TX"];
 
     public static Command Create()
     {
         var json = new Option<bool>("--json") { Description = "Print the members as JSON, exactly as the local API returns them (indented)." };
         Option<string> socket = DaemonCli.CreateSocketOption();
-        var command = new Command("peers", "List the other members: addresses, state, path (direct, relay, peer-relay), endpoint, last handshake, traffic.")
+        var command = new Command("peers", "List the other members: addresses, state, path (direct ADDRESS, relay ADDRESS, or none), last handshake, traffic.")
         {
             json, socket,
         };
@@ -36,8 +36,7 @@ public static class PeersCommand
             m.OverlayIPv4,
             m.OverlayIPv6,
             m.State,
-            m.Path,
-            m.Endpoint ?? "-",
+            FormatPath(m),
             FormatAge(m.LastHandshake, now),
             FormatBytes(m.RxBytes),
             FormatBytes(m.TxBytes),
@@ -63,6 +62,23 @@ public static class PeersCommand
         }
 
         return text.ToString();
+    }
+
+    /// <summary>
+    /// The path column: "direct 203.0.113.10:41820" (the member's address traffic goes to), "relay 198.51.100.1:3478"
+    /// (the relay's address; the API's endpoint "relay HOST:PORT" loses its prefix here), "peer-relay …", or "none"
+    /// without a session.
+    /// </summary>
+    public static string FormatPath(MemberInfo member)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        if (member.Path is "none" or "self" || member.Endpoint is not { Length: > 0 } endpoint)
+        {
+            return member.Path;
+        }
+
+        string prefix = member.Path + " ";
+        return prefix + (endpoint.StartsWith(prefix, StringComparison.Ordinal) ? endpoint[prefix.Length..] : endpoint);
     }
 
     /// <summary>"never", "12s ago", "5m ago", "3h ago", "2d ago" (a time ahead of <paramref name="now"/>, from clock skew, is "just now").</summary>

@@ -25,6 +25,17 @@ internal sealed class FakeMeshControl : IMeshControl
 
     public Func<GrantAdminRequest, CancellationToken, Task<MemberInfo>> GrantAdmin { get; set; } = (r, _) => Task.FromResult(SampleData.Member(r.Name, "alive") with { IsAdmin = true });
 
+    public Func<PingRequest, CancellationToken, Task<PingReply>> Ping { get; set; } = (r, _) => Task.FromResult(new PingReply
+    {
+        Peer = r.Peer,
+        OverlayIPv4 = "100.96.0.2",
+        OverlayIPv6 = "fd7a:115c:a1e0::2",
+        Replied = true,
+        Path = "direct",
+        Endpoint = "203.0.113.10:41820",
+        RttMilliseconds = 0.42,
+    });
+
     /// <summary>When set, every method throws it (before doing anything else).</summary>
     public Exception? Failure { get; set; }
 
@@ -68,6 +79,12 @@ internal sealed class FakeMeshControl : IMeshControl
     {
         Record("admins", request);
         return GrantAdmin(request, cancellationToken);
+    }
+
+    public Task<PingReply> PingAsync(PingRequest request, CancellationToken cancellationToken)
+    {
+        Record("ping", request);
+        return Ping(request, cancellationToken);
     }
 
     private void Record(string method, object? request)

@@ -82,9 +82,10 @@ public sealed class DaemonCommandsTests
         Assert.True(table.ExitCode == 0, table.ToString());
         string[] lines = table.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(4, lines.Length);
-        Assert.StartsWith("NAME             OVERLAY IPv4  OVERLAY IPv6       STATE    PATH    ENDPOINT            HANDSHAKE", lines[0], StringComparison.Ordinal);
-        Assert.StartsWith("laptop           100.96.0.2    fd7a:115c:a1e0::2  alive    direct  203.0.113.10:41820  ", lines[1], StringComparison.Ordinal);
-        Assert.StartsWith("build-server-07  100.96.0.4    fd7a:115c:a1e0::4  alive    none    -                   never", lines[3], StringComparison.Ordinal);
+        Assert.StartsWith("NAME             OVERLAY IPv4  OVERLAY IPv6       STATE    PATH                       HANDSHAKE", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("laptop           100.96.0.2    fd7a:115c:a1e0::2  alive    direct 203.0.113.10:41820  ", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith("phone            100.96.0.3    fd7a:115c:a1e0::3  suspect  relay 198.51.100.7:3478    ", lines[2], StringComparison.Ordinal);
+        Assert.StartsWith("build-server-07  100.96.0.4    fd7a:115c:a1e0::4  alive    none                       never", lines[3], StringComparison.Ordinal);
         Assert.EndsWith("1.5 KiB  12.3 MiB", lines[1], StringComparison.Ordinal);
 
         Assert.Equal(0, json.ExitCode);

@@ -102,9 +102,9 @@ public sealed class FormattingTests
         // Every left-aligned cell starts exactly where its header starts.
         string[][] cells =
         [
-            ["laptop", "100.96.0.2", "fd7a:115c:a1e0::2", "alive", "direct", "203.0.113.10:41820", "12s ago"],
-            ["phone", "100.96.0.3", "fd7a:115c:a1e0::3", "suspect", "relay", "198.51.100.7:3478", "5m ago"],
-            ["build-server-07", "100.96.0.4", "fd7a:115c:a1e0::4", "alive", "none", "-", "never"],
+            ["laptop", "100.96.0.2", "fd7a:115c:a1e0::2", "alive", "direct 203.0.113.10:41820", "12s ago"],
+            ["phone", "100.96.0.3", "fd7a:115c:a1e0::3", "suspect", "relay 198.51.100.7:3478", "5m ago"],
+            ["build-server-07", "100.96.0.4", "fd7a:115c:a1e0::4", "alive", "none", "never"],
         ];
         for (int row = 0; row < cells.Length; row++)
         {
@@ -121,6 +121,21 @@ public sealed class FormattingTests
         Assert.All(lines, line => Assert.Equal(header.Length, line.Length));
         Assert.EndsWith("1.5 KiB  12.3 MiB", lines[1], StringComparison.Ordinal);
         Assert.EndsWith("0 B     512 B", lines[2], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("direct", "203.0.113.10:41820", "direct 203.0.113.10:41820")]
+    [InlineData("relay", "relay 198.51.100.1:3478", "relay 198.51.100.1:3478")] // the daemon's endpoint text for a relayed peer
+    [InlineData("relay", "198.51.100.1:3478", "relay 198.51.100.1:3478")]
+    [InlineData("direct", "[2001:db8::7]:41820", "direct [2001:db8::7]:41820")]
+    [InlineData("none", "203.0.113.10:41820", "none")] // an endpoint being tried is not a path
+    [InlineData("none", null, "none")]
+    [InlineData("relay", null, "relay")]
+    public void Peers_path_column_names_the_path_and_its_address(string path, string? endpoint, string expected)
+    {
+        MemberInfo member = SampleData.Member("laptop", "alive") with { Path = path, Endpoint = endpoint };
+
+        Assert.Equal(expected, PeersCommand.FormatPath(member));
     }
 
     [Fact]
