@@ -125,6 +125,7 @@ internal sealed partial class MeshRuntime
             if (paths.Manager.NextWakeAt is { } wake && wake <= now)
             {
                 paths.Manager.Tick();
+                paths.ReportSpray();
             }
         }
     }
@@ -318,6 +319,30 @@ internal sealed partial class MeshRuntime
             {
                 runtime.CloseProbeSocket(socket);
                 _probeSockets.Remove(socket.Index);
+            }
+        }
+
+        private bool _spraying;
+        private long _sprayProbesAtStart;
+
+        /// <summary>Logs the start and end of birthday probing on the easy side (the hard side logs its sockets).</summary>
+        public void ReportSpray()
+        {
+            if (Manager.IsSpraying == _spraying)
+            {
+                return;
+            }
+
+            _spraying = Manager.IsSpraying;
+            string name = entry.Certificate?.Name ?? entry.Id.ToString();
+            if (_spraying)
+            {
+                _sprayProbesAtStart = Manager.Counters.HardNatProbesSent;
+                runtime._log.WriteLine($"meshagent: hard-NAT probing towards '{name}': probing random ports of its public address");
+            }
+            else
+            {
+                runtime._log.WriteLine($"meshagent: hard-NAT probing towards '{name}': {Manager.Counters.HardNatProbesSent - _sprayProbesAtStart} probes sent, {(Manager.CurrentPath is { IsDirect: true } ? "direct path found" : "no direct path yet")}");
             }
         }
 

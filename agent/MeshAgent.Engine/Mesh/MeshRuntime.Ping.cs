@@ -187,11 +187,27 @@ internal sealed partial class MeshRuntime
         && PathFrame.TryReadPong(body, out PathPong pong)
         && _diagnosticPings.TryComplete(pong.TxId, from, source, pong.ObservedSource, _time.GetTimestamp());
 
-    /// <summary>("relay", relay address) for a synthetic relayed endpoint; ("direct", ip:port) otherwise.</summary>
-    private (string Path, string? Endpoint) DescribePath(in UdpEndpoint endpoint) =>
-        RelayedEndpoint.TryRead(endpoint, out _, out _)
+    /// <summary>
+    /// ("direct", ip:port) for a direct endpoint or a hard-NAT probe socket's path, ("peer-relay", member name) for a
+    /// path through a peer relay, ("relay", relay address) for the meshrelay.
+    /// </summary>
+    private (string Path, string? Endpoint) DescribePath(in UdpEndpoint endpoint)
+    {
+        var peerEndpoint = new PeerEndpoint(endpoint);
+        if (ProbeEndpointText(peerEndpoint) is { } probe)
+        {
+            return ("direct", probe);
+        }
+
+        if (PeerRelayEndpointText(peerEndpoint) is { } via)
+        {
+            return ("peer-relay", via);
+        }
+
+        return RelayedEndpoint.TryRead(endpoint, out _, out _)
             ? ("relay", _relayAddress?.ToString())
             : ("direct", endpoint.ToIPEndPoint().Unmapped().ToString());
+    }
 
     /// <summary>The network's relays for status: the first (the one used) with its session state, the others as configured.</summary>
     public IReadOnlyList<RelayInfo> DescribeRelays()

@@ -60,6 +60,9 @@ public sealed class MeshPeerRelayTests(ITestOutputHelper output)
             Iperf3Result transfer = await TunnelChecks.Iperf3Async(e.Namespace, eAddress, c.Namespace, Processes(), seconds: 2);
             output.WriteLine($"c ↔ e through peer relay a: first ping {firstPing.TotalSeconds:0.0} s after the last join; TCP {transfer.BitsPerSecond / 1e6:0.0} Mbit/s ({transfer.BytesReceived} bytes)");
             Assert.True(transfer.BytesReceived > 0, "the TCP transfer through the peer relay moved no data");
+            string ping = await c.CliOkAsync("ping", "e", "-c", "2", "--interval", "0.2");
+            output.WriteLine(ping);
+            Assert.Contains("via peer-relay a", ping);
             output.WriteLine(await c.CliOkAsync("peers"));
         }
         finally

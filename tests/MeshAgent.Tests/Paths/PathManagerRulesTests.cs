@@ -510,7 +510,7 @@ public sealed class PathManagerRulesTests
     }
 
     [Fact]
-    public void A_failed_hard_nat_attempt_closes_its_sockets_and_waits_two_minutes()
+    public void A_failed_hard_nat_attempt_closes_its_sockets_and_waits_the_retry_interval()
     {
         PathManager manager = new(PathConfig.Default, _actions, _clock, new Random(1));
         manager.SetLocalCandidates([PathCandidate.Reflexive(OurPublic)], NatMapping.EndpointDependent);
@@ -525,14 +525,18 @@ public sealed class PathManagerRulesTests
         Assert.Equal([0], _actions.Closed.Take(1));
         int pingsAt10 = _actions.Pings.Count(p => p.Path.Socket > 0 && p.At == start + TimeSpan.FromSeconds(11));
         Assert.Equal(256, pingsAt10); // refreshed after 10 s
-        Assert.Equal(2, _actions.Opened.Count); // the second attempt 2 min after the first gave up (at 16 s)
-        Assert.True(_actions.Pings.Where(p => p.Path.Socket > 0).Select(p => p.At).Distinct().Count() >= 3);
-        TimeSpan secondAttempt = _actions.Pings.Where(p => p.Path.Socket > 0).Select(p => p.At).Last();
-        Assert.True(secondAttempt >= start + TimeSpan.FromSeconds(136), $"second attempt at {secondAttempt - start}");
+        // Attempts: open at 1 s, give up at 16 s; each next one waits the retry interval after the last gave up.
+        TimeSpan retry = PathConfig.Default.HardNatRetryInterval;
+        TimeSpan attempt = PathConfig.Default.HardNatAttemptDuration;
+        int expected = 1 + (int)((TimeSpan.FromSeconds(200) - TimeSpan.FromSeconds(16)) / (retry + attempt + TimeSpan.FromSeconds(10)));
+        Assert.InRange(_actions.Opened.Count, Math.Max(2, expected), 1 + (int)((TimeSpan.FromSeconds(200) - TimeSpan.FromSeconds(16)) / retry));
+        List<TimeSpan> opened = [.. _actions.Pings.Where(p => p.Path.Socket == 1).Select(p => p.At)];
+        TimeSpan secondAttempt = opened.First(at => at > start + TimeSpan.FromSeconds(16));
+        Assert.True(secondAttempt >= start + TimeSpan.FromSeconds(16) + retry, $"second attempt at {secondAttempt - start}");
     }
 
     [Fact]
-    public void The_easy_side_sprays_1000_distinct_ports_at_200_per_second_and_stops_at_the_first_pong()
+    public void The_easy_side_sprays_its_probes_to_distinct_ports_at_the_configured_pace_and_stops_at_the_first_pong()
     {
         PathManager manager = new(PathConfig.Default, _actions, _clock, new Random(1));
         manager.SetLocalCandidates([PathCandidate.Reflexive(OurPublic)], NatMapping.EndpointIndependent);
@@ -547,13 +551,15 @@ public sealed class PathManagerRulesTests
         manager.OnDataSent();
 
         var spray = _actions.Pings.Skip(before).Where(p => p.Path.Endpoint.ToIPAddress().Equals(IPAddress.Parse("203.0.113.20")) && p.Path.Endpoint.Port != PeerPublic.Port).ToList();
-        Assert.Equal(1000, spray.Count);
-        Assert.Equal(1000, spray.Select(p => p.Path.Endpoint.Port).Distinct().Count());
+        int probes = PathConfig.Default.HardNatProbes;
+        int rate = PathConfig.Default.HardNatProbesPerSecond;
+        Assert.Equal(probes, spray.Count);
+        Assert.Equal(probes, spray.Select(p => p.Path.Endpoint.Port).Distinct().Count());
         Assert.All(spray, p => Assert.InRange(p.Path.Endpoint.Port, 1024, 65535));
         Assert.All(spray, p => Assert.Equal(0, p.Path.Socket));
         for (int i = 0; i < spray.Count; i++)
         {
-            Assert.Equal(start + TimeSpan.FromMilliseconds(5 * i), spray[i].At);
+            Assert.Equal(start + TimeSpan.FromTicks(i * TimeSpan.TicksPerSecond / rate), spray[i].At);
         }
 
         Assert.False(manager.IsSpraying);
