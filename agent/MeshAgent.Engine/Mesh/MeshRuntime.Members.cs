@@ -438,7 +438,7 @@ internal sealed partial class MeshRuntime
             State = state,
             IsAdmin = certificate.IsAdmin,
             Routes = (record?.AdvertisedRoutes ?? []).Where(certificate.Approves).Select(r => r.ToString()).ToList(),
-            Endpoint = IsRelayed(peer) ? $"relay {_relayAddress}" : peer?.Endpoint is { } endpoint ? endpoint.Unmapped().ToString() : null,
+            Endpoint = IsRelayed(peer) ? RelayText() : peer?.Endpoint is { } endpoint ? endpoint.Unmapped().ToString() : null,
             Path = !connected ? "none" : IsRelayed(peer) ? "relay" : "direct",
             LastHandshake = peer?.LastHandshake,
             RxBytes = peer?.ReceivedBytes ?? 0,
