@@ -43,7 +43,7 @@ public sealed partial class MeshNode
             progress.Report($"token for network '{token.NetworkName}' ({root}), valid until {token.ExpiresAt:u}; joining as '{name}'");
 
             using JoinInitiator initiator = JoinInitiator.ForIdentity(token, _identity, name);
-            JoinResponse response = await ExchangeAsync(token, initiator, progress, cancellationToken);
+            (JoinResponse response, bool overTcp) = await ExchangeAsync(token, initiator, progress, cancellationToken);
             (MembershipCertificate certificate, MembershipSnapshot snapshot) = Accept(response, root);
             progress.Report($"received certificate: '{certificate.Name}' {certificate.OverlayIPv4} {certificate.OverlayIPv6}; {snapshot.Members.Count} member(s) known to the inviter");
 
@@ -92,6 +92,7 @@ public sealed partial class MeshNode
                 Revocations = revocations,
                 UsedTokens = used,
                 Seeds = [new MemberId(token.InviterPublicKey)],
+                RelayOverTcpFirst = overTcp,
                 State = _state,
                 Invitations = _invitations,
             });
@@ -110,7 +111,8 @@ public sealed partial class MeshNode
     /// answer within <see cref="JoinTcpFallback"/>). The first path whose answer the initiator accepts carries the
     /// rest of the exchange; answers from other paths are ignored from then on.
     /// </summary>
-    private async Task<JoinResponse> ExchangeAsync(JoinToken token, JoinInitiator initiator, IProgress<string> progress, CancellationToken cancellationToken)
+    /// <returns>The inviter's response, and whether it came through a relay's TCP stream.</returns>
+    private async Task<(JoinResponse Response, bool OverTcp)> ExchangeAsync(JoinToken token, JoinInitiator initiator, IProgress<string> progress, CancellationToken cancellationToken)
     {
         var root = new NetworkRootPublicKey(token.NetworkRootPublicKey);
         var inviterKey = new NodePublicKey(token.InviterPublicKey);
@@ -266,7 +268,7 @@ public sealed partial class MeshNode
                         nextSend = DateTimeOffset.MinValue;
                         break;
                     case JoinStep.Finished:
-                        return step.Response!;
+                        return (step.Response!, item.Path.IsTcp);
                     case JoinStep.Failed:
                         throw new MeshControlException(ControlErrorKind.Remote, $"the join failed: {step.Error}");
                 }

@@ -59,6 +59,7 @@ internal sealed partial class MeshRuntime
     private IRelayClient? _activeRelay;
     private long _udpRelayDownSince;
     private bool _udpRelayUp;
+    private int _tcpRelayStarts;
 
     /// <summary>A relay client is authenticated (over UDP or TCP): relayed endpoints work.</summary>
     private bool RelayUsable => Volatile.Read(ref _activeRelay) is { State: RelayClientState.Connected };
@@ -94,7 +95,8 @@ internal sealed partial class MeshRuntime
         client.StateChanged += state => Post(() => OnRelayStateChanged(client, state));
         _owned.Insert(0, client);
         _owned.Insert(0, new TcpRelayOwner(this));
-        _udpRelayDownSince = _time.GetTimestamp();
+        // After a join that only got through over TCP, UDP is likely blocked: the TCP stream starts at the first housekeeping.
+        _udpRelayDownSince = _time.GetTimestamp() - (_settings.RelayOverTcpFirst ? (long)(TcpRelayFallback.TotalSeconds * _time.TimestampFrequency) : 0);
         client.Start();
     }
 
@@ -239,7 +241,10 @@ internal sealed partial class MeshRuntime
 
         if (udp.State != RelayClientState.Connected && _tcpRelay is null && _time.GetElapsedTime(_udpRelayDownSince, _time.GetTimestamp()) >= TcpRelayFallback)
         {
-            _log.WriteLine($"meshagent: relay {_relayAddress}: no session over UDP for {TcpRelayFallback.TotalSeconds:0} s; trying its TCP stream at {tcpEndpoint}");
+            _log.WriteLine(_settings.RelayOverTcpFirst && _tcpRelayStarts == 0
+                ? $"meshagent: relay {_relayAddress}: the join came through its TCP stream; using it at once ({tcpEndpoint}), UDP keeps being tried"
+                : $"meshagent: relay {_relayAddress}: no session over UDP for {TcpRelayFallback.TotalSeconds:0} s; trying its TCP stream at {tcpEndpoint}");
+            _tcpRelayStarts++;
             var client = new TcpRelayClient(_settings.Identity, _certificate, tcpEndpoint,
                 new RelayClientOptions { ExpectedRelayKey = _settings.Relays[0].PinnedKey }, _time);
             client.PayloadReceived += OnTcpRelayPayload;
