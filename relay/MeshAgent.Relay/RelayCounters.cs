@@ -31,6 +31,11 @@ public enum RelayCounter
     TcpConnectionsAccepted,
     TcpHandshakeTimeouts,
     OtherDatagramsAnswered,
+    JoinChannelsOpened,
+    JoinChannelsExpired,
+    JoinMessagesForwarded,
+    JoinRepliesForwarded,
+    JoinUnreachableSent,
 
     // Drops, one per reason.
     DropMalformed,
@@ -51,6 +56,11 @@ public enum RelayCounter
     DropTcpConnectionLimit,
     DropTcpFraming,
     DropOtherDatagram,
+    DropJoinMalformed,
+    DropJoinRateLimited,
+    DropJoinChannelsFull,
+    DropJoinUnknownChannel,
+    DropJoinReplyBudget,
     UdpReceiveErrors,
 }
 

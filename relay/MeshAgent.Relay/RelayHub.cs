@@ -83,6 +83,9 @@ internal sealed class RelayHub
     private readonly Lock _gate = new();
     private readonly Dictionary<NodePublicKey, RelaySession> _byKey = [];
     private readonly Dictionary<ulong, RelaySession> _byToken = [];
+    private readonly Dictionary<ulong, JoinChannel> _joinById = [];
+    private readonly Dictionary<RelayLink, JoinChannel> _joinByLink = [];
+    private readonly TokenBucketRateLimiter _joinLimiter;
     private int _tcpSessions;
 
     public RelayHub(RelayOptions options, NodePublicKey relayKey, RevocationStore revocations, TimeProvider time, ILogger logger, Action<Span<byte>>? random = null)
@@ -97,6 +100,7 @@ internal sealed class RelayHub
         _challenges = new ChallengeIssuer(time, options.ChallengeLifetime, _random);
         _handshakeLimiter = options.HandshakeRateLimit ? new TokenBucketRateLimiter(time) : null;
         _sessionUnknownLimiter = new TokenBucketRateLimiter(time);
+        _joinLimiter = new TokenBucketRateLimiter(time);
     }
 
     public RelayCounters Counters { get; } = new();
@@ -123,6 +127,18 @@ internal sealed class RelayHub
             lock (_gate)
             {
                 return _tcpSessions;
+            }
+        }
+    }
+
+    /// <summary>Join channels open now. For tests and diagnostics.</summary>
+    public int JoinChannelCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _joinById.Count;
             }
         }
     }
@@ -156,6 +172,8 @@ internal sealed class RelayHub
             RelayFrameType.ClientHello => OnHello(frame, from, scratch),
             RelayFrameType.Auth => OnAuth(frame, from, scratch),
             RelayFrameType.RevocationPush => OnRevocationPush(frame, from, scratch),
+            RelayFrameType.JoinSend => OnJoinSend(frame, from, scratch),
+            RelayFrameType.JoinReply => OnJoinReply(frame, from, scratch),
             _ => Unexpected(),
         };
     }
@@ -165,6 +183,11 @@ internal sealed class RelayHub
     {
         lock (_gate)
         {
+            if (_joinByLink.Remove(RelayLink.Stream(connection), out JoinChannel? channel))
+            {
+                _joinById.Remove(channel.Id);
+            }
+
             if (connection.Session is { } session && _byToken.TryGetValue(session.Token, out RelaySession? current) && ReferenceEquals(current, session))
             {
                 RemoveLocked(session);
@@ -196,6 +219,16 @@ internal sealed class RelayHub
                     {
                         closeConnections.Add(tcp);
                     }
+                }
+            }
+
+            foreach (JoinChannel channel in _joinById.Values)
+            {
+                if (_time.GetElapsedTime(channel.LastSeen, now) >= _options.JoinChannelIdleTimeout
+                    || _time.GetElapsedTime(channel.OpenedAt, now) >= _options.JoinChannelLifetime)
+                {
+                    RemoveJoinLocked(channel);
+                    Counters.Increment(RelayCounter.JoinChannelsExpired);
                 }
             }
         }
@@ -511,6 +544,154 @@ internal sealed class RelayHub
         }
 
         return RelayAction.None;
+    }
+
+    /// <summary>
+    /// A joiner's join message (no session needed): checked (a joiner's join message, nothing else), rate limited per
+    /// source address and per channel, then forwarded in place as JoinRecv to the named inviter's session — only if
+    /// that node is authenticated here in the named network — or answered with JoinUnreachable.
+    /// </summary>
+    private RelayAction OnJoinSend(Span<byte> frame, in RelayLink from, Span<byte> scratch)
+    {
+        if (!JoinSendFrame.TryRead(frame, out JoinSendFrame send))
+        {
+            // Not a join message from a joiner (any other payload, an inviter's type, too long): this is where the
+            // relay refuses to carry anything but the join exchange for nodes without a session.
+            Counters.Increment(RelayCounter.DropJoinMalformed);
+            return RelayAction.None;
+        }
+
+        if (!AllowSource(_joinLimiter, from))
+        {
+            Counters.Increment(RelayCounter.DropJoinRateLimited);
+            return RelayAction.None;
+        }
+
+        NetworkRootPublicKey network = send.Network;
+        NodePublicKey inviter = send.Inviter;
+        long now = _time.GetTimestamp();
+        long frequency = _time.TimestampFrequency;
+        RelayLink destination;
+        ulong channelId;
+        lock (_gate)
+        {
+            if (_joinByLink.TryGetValue(from, out JoinChannel? channel) && (channel.Network != network || channel.Inviter != inviter))
+            {
+                // The joiner turned to another network or inviter: the old channel goes (one channel per link).
+                RemoveJoinLocked(channel);
+                channel = null;
+            }
+
+            if (channel is null)
+            {
+                if (_joinById.Count >= _options.MaxJoinChannels)
+                {
+                    Counters.Increment(RelayCounter.DropJoinChannelsFull);
+                    return RelayAction.None;
+                }
+
+                channel = new JoinChannel(NewJoinChannelIdLocked(), from, network, inviter, now)
+                {
+                    Messages = TokenBucket.Full(_options.JoinMessagesPerSecond * 2, now),
+                    Notices = TokenBucket.Full(1, now),
+                };
+                _joinById.Add(channel.Id, channel);
+                _joinByLink.Add(from, channel);
+                Counters.Increment(RelayCounter.JoinChannelsOpened);
+            }
+
+            if (!channel.Messages.TryTake(1, _options.JoinMessagesPerSecond, _options.JoinMessagesPerSecond * 2, now, frequency))
+            {
+                Counters.Increment(RelayCounter.DropJoinRateLimited);
+                return RelayAction.None;
+            }
+
+            channel.LastSeen = now;
+            from.Tcp?.MarkJoinActivity();
+            if (!_networks.Contains(network) || !_byKey.TryGetValue(inviter, out RelaySession? target) || target.Network != network)
+            {
+                if (!channel.Notices.TryTake(1, 1, 1, now, frequency))
+                {
+                    Counters.Increment(RelayCounter.DropJoinRateLimited);
+                    return RelayAction.None;
+                }
+
+                Counters.Increment(RelayCounter.JoinUnreachableSent);
+                return RelayAction.Reply(scratch[..new JoinUnreachableFrame(network, inviter).Write(scratch)]);
+            }
+
+            destination = target.Link;
+            channelId = channel.Id;
+        }
+
+        Counters.Increment(RelayCounter.JoinMessagesForwarded);
+        return RelayAction.Forward(JoinRecvFrame.RewriteSendInPlace(frame, channelId), destination);
+    }
+
+    /// <summary>The inviter's answer on a join channel: only from the channel's inviter (its session, on its link), only join messages of the inviter's kind, a bounded number per channel.</summary>
+    private RelayAction OnJoinReply(Span<byte> frame, in RelayLink from, Span<byte> scratch)
+    {
+        if (!JoinReplyFrame.TryRead(frame, out JoinReplyFrame reply))
+        {
+            Counters.Increment(RelayCounter.DropJoinMalformed);
+            return RelayAction.None;
+        }
+
+        long now = _time.GetTimestamp();
+        RelayLink destination;
+        lock (_gate)
+        {
+            if (!_byToken.TryGetValue(reply.Token, out RelaySession? session) || !session.Link.Equals(from))
+            {
+                return SessionUnknown(reply.Token, from, scratch);
+            }
+
+            if (!session.Packets.TryTake(1, _options.ClientPacketsPerSecond, _options.ClientPacketsPerSecond, now, _time.TimestampFrequency))
+            {
+                Counters.Increment(RelayCounter.DropPacketRateLimited);
+                return RelayAction.None;
+            }
+
+            session.LastSeen = now;
+            if (!_joinById.TryGetValue(reply.Channel, out JoinChannel? channel) || channel.Inviter != session.Key || channel.Network != session.Network)
+            {
+                Counters.Increment(RelayCounter.DropJoinUnknownChannel);
+                return RelayAction.None;
+            }
+
+            if (channel.Replies >= _options.JoinRepliesPerChannel)
+            {
+                Counters.Increment(RelayCounter.DropJoinReplyBudget);
+                return RelayAction.None;
+            }
+
+            channel.Replies++;
+            channel.Joiner.Tcp?.MarkJoinActivity();
+            destination = channel.Joiner;
+        }
+
+        Counters.Increment(RelayCounter.JoinRepliesForwarded);
+        return RelayAction.Forward(JoinDeliverFrame.RewriteReplyInPlace(frame), destination);
+    }
+
+    private void RemoveJoinLocked(JoinChannel channel)
+    {
+        _joinById.Remove(channel.Id);
+        _joinByLink.Remove(channel.Joiner);
+    }
+
+    private ulong NewJoinChannelIdLocked()
+    {
+        Span<byte> bytes = stackalloc byte[RelayProtocol.JoinChannelLength];
+        while (true)
+        {
+            _random(bytes);
+            ulong id = BinaryPrimitives.ReadUInt64BigEndian(bytes);
+            if (id != 0 && !_joinById.ContainsKey(id))
+            {
+                return id;
+            }
+        }
     }
 
     private void DropRevoked(NetworkRootPublicKey network, NodePublicKey node)

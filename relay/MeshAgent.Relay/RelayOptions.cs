@@ -67,6 +67,24 @@ public sealed record RelayOptions
     /// <summary>New (not yet held) revocations a client may push per second; each costs a signature check. Default 20 (bursts of 100).</summary>
     public int RevocationPushesPerSecond { get; init; } = 20;
 
+    /// <summary>
+    /// Join channels (unauthenticated joiners talking to an inviter through this relay, RelayProtocol "Joining through
+    /// the relay") open at once; a JoinSend that would open one more is dropped. Default 1,024.
+    /// </summary>
+    public int MaxJoinChannels { get; init; } = 1024;
+
+    /// <summary>Join messages per second one join channel may carry from its joiner, in bursts of twice as many. Default 4 (a joiner retransmits once a second).</summary>
+    public int JoinMessagesPerSecond { get; init; } = 4;
+
+    /// <summary>A join channel without a message from its joiner for this long is closed. Default 30 s (the agent gives up on a join after 20 s).</summary>
+    public TimeSpan JoinChannelIdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A join channel is closed this long after it opened, however busy. Default 2 minutes.</summary>
+    public TimeSpan JoinChannelLifetime { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Replies (JoinReply) the inviter may send on one channel; a join takes two, plus retransmissions. Default 16.</summary>
+    public int JoinRepliesPerChannel { get; init; } = 16;
+
     /// <summary>Datagrams per recvmmsg/sendmmsg batch. Default 64.</summary>
     public int UdpBatchSize { get; init; } = 64;
 
@@ -111,6 +129,16 @@ public sealed record RelayOptions
         if (MaxPendingTcpConnections < 0)
         {
             errors.Add($"max-pending-tcp-connections: {MaxPendingTcpConnections} is negative");
+        }
+
+        if (MaxJoinChannels < 0 || JoinMessagesPerSecond < 1 || JoinRepliesPerChannel < 1)
+        {
+            errors.Add($"join limits: max-join-channels {MaxJoinChannels} must be ≥ 0 (0 turns joining through this relay off), join-messages-per-second {JoinMessagesPerSecond} and join-replies-per-channel {JoinRepliesPerChannel} ≥ 1");
+        }
+
+        if (JoinChannelIdleTimeout <= TimeSpan.Zero || JoinChannelLifetime < JoinChannelIdleTimeout)
+        {
+            errors.Add($"join-channel-idle-timeout ({JoinChannelIdleTimeout}) must be positive and at most join-channel-lifetime ({JoinChannelLifetime})");
         }
 
         if (TcpMaxQueuedBytes < 2 + Core.Relay.RelayProtocol.MaxFrameLength)

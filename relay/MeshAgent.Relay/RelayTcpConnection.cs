@@ -17,6 +17,7 @@ internal sealed class RelayTcpConnection : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private volatile RelaySession? _session;
     private long _sessionlessSince;
+    private long _lastJoinActivity;
 
     public RelayTcpConnection(long id, Socket socket, int maxQueuedBytes, TimeProvider time)
     {
@@ -54,8 +55,14 @@ internal sealed class RelayTcpConnection : IDisposable
         }
     }
 
-    /// <summary>Monotonic timestamp since when the connection has had no session; 0 while it has one.</summary>
-    public long SessionlessSince => Volatile.Read(ref _sessionlessSince);
+    /// <summary>
+    /// Monotonic timestamp since when the connection has had no session; 0 while it has one. A joiner's connection
+    /// (join channel, no session) counts from its last join message or reply, so it lives while the join goes on.
+    /// </summary>
+    public long SessionlessSince => Volatile.Read(ref _sessionlessSince) is var since and not 0 ? Math.Max(since, Volatile.Read(ref _lastJoinActivity)) : 0;
+
+    /// <summary>A join message or reply went over this connection (called under the hub's lock).</summary>
+    public void MarkJoinActivity() => Volatile.Write(ref _lastJoinActivity, _time.GetTimestamp());
 
     /// <summary>Queues a copy of <paramref name="frame"/> for the client; false when its queue is full (or closed).</summary>
     public bool TryEnqueue(ReadOnlySpan<byte> frame) => Writer.TryEnqueue(frame);

@@ -38,4 +38,19 @@ public enum RelayFrameType : byte
 
     /// <summary>Client → relay: a root-signed revocation the relay should enforce and keep.</summary>
     RevocationPush = 12,
+
+    /// <summary>Joiner → relay, no session: a join message for the inviter (network root, inviter key). See <see cref="JoinSendFrame"/>.</summary>
+    JoinSend = 13,
+
+    /// <summary>Relay → member (the inviter): a joiner's join message, with the relay's channel id to answer on.</summary>
+    JoinRecv = 14,
+
+    /// <summary>Member → relay: the inviter's answer on a join channel.</summary>
+    JoinReply = 15,
+
+    /// <summary>Relay → joiner: the inviter's answer.</summary>
+    JoinDeliver = 16,
+
+    /// <summary>Relay → joiner: the inviter named in a JoinSend is not connected to this relay (rate limited).</summary>
+    JoinUnreachable = 17,
 }

@@ -28,7 +28,28 @@ namespace MeshAgent.Core.Relay;
 ///  10    UnknownPeer      r → c       session token (8) ‖ destination key (32)                 = 44
 ///  11    SessionUnknown   r → c       session token (8)                                        = 12
 ///  12    RevocationPush   c → r       session token (8) ‖ revocation (rest of the frame)       ≥ 13
+///  13    JoinSend         j → r       network root key (32) ‖ inviter key (32) ‖ join message     76..580
+///  14    JoinRecv         r → c       join channel (8) ‖ join message                             ≥ 20
+///  15    JoinReply        c → r       session token (8) ‖ join channel (8) ‖ join message         ≥ 28
+///  16    JoinDeliver      r → j       join message                                                ≥ 12
+///  17    JoinUnreachable  r → j       network root key (32) ‖ inviter key (32)                    = 68
 /// </code>
+/// <para>
+/// <b>Joining through the relay</b> (types 13–17; j = a joiner, which has no certificate yet, c = an authenticated
+/// member). A joiner whose inviter cannot be reached directly (NAT, or UDP blocked) sends its join messages
+/// (<see cref="Invitations.JoinMessages"/>, already end-to-end encrypted to the inviter's static key) to a relay
+/// named in its token, over UDP or the TCP stream, without authenticating: JoinSend names the network (root key)
+/// and the inviter (node key), both from the token. The relay opens a <i>join channel</i> for the joiner's link (its
+/// UDP source endpoint or TCP connection; random 8-byte id) and forwards the message as JoinRecv to the inviter's
+/// session — only when the inviter is authenticated to this relay in exactly that network; otherwise the joiner
+/// gets JoinUnreachable (shorter than any JoinSend: no amplification). The inviter answers with JoinReply on the
+/// channel id, and the relay delivers the message to the joiner's link as JoinDeliver. It is not an open relay:
+/// a join channel carries join messages only (the relay checks the 'm','j' header and the direction: Hello and
+/// Request from the joiner, Challenge, Refusal and Response from the inviter), joiner messages are at most
+/// <see cref="MaxJoinerMessageLength"/> bytes, channels are rate limited per source address and per channel, capped
+/// in number, lifetime and reply volume, and only the one member the joiner names — which must be in the named
+/// network — receives anything. The relay learns no secret: the token id travels encrypted inside the Hello.
+/// </para>
 /// <para>
 /// Demultiplexing (one UDP port carries everything, DESIGN §2): 0x6D 'm' cannot start a WireGuard
 /// message (types 1–4 with three zero bytes) or a STUN message (top two bits 00), and the second byte
@@ -90,6 +111,15 @@ public static class RelayProtocol
     /// <summary>Largest payload a Send frame can carry (TCP bound; over UDP the path MTU is the practical one).</summary>
     public const int MaxPayloadLength = MaxFrameLength - SendOverhead;
 
+    /// <summary>Join channel ids, 8 bytes, chosen at random by the relay; 0 is never issued.</summary>
+    public const int JoinChannelLength = 8;
+
+    /// <summary>
+    /// Largest join message a joiner may send through a relay: a Hello is 64 bytes and a Request at most 192 (header,
+    /// a 168-byte JoinRequest with a 63-byte name, the AEAD tag); the bound leaves room for a later version.
+    /// </summary>
+    public const int MaxJoinerMessageLength = 512;
+
     /// <summary>Signing context of the Auth proof (see the class remarks for the signed bytes).</summary>
     public const string AuthContext = "meshagent relay auth v1";
 
@@ -109,7 +139,7 @@ public static class RelayProtocol
     {
         type = default;
         if (frame.Length < HeaderLength || frame[0] != Magic0 || frame[1] != Magic1 || frame[2] != Version
-            || frame[3] is < (byte)RelayFrameType.ClientHello or > (byte)RelayFrameType.RevocationPush)
+            || frame[3] is < (byte)RelayFrameType.ClientHello or > (byte)RelayFrameType.JoinUnreachable)
         {
             return false;
         }

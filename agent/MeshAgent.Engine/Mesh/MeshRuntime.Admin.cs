@@ -6,6 +6,7 @@ using MeshAgent.Core.Stun;
 using MeshAgent.Core.Trust;
 using MeshAgent.Engine.Control;
 using MeshAgent.Engine.Membership;
+using MeshAgent.Engine.Relay;
 using MemberRecord = MeshAgent.Core.Trust.MemberRecord;
 using MeshAgent.Engine.WireGuard;
 
@@ -26,10 +27,12 @@ internal sealed partial class MeshRuntime
 
     private const int MaxJoinSessions = 256;
 
-    private readonly Dictionary<(UdpEndpoint Source, uint Session), JoinSession> _joinSessions = [];
+    /// <summary>Join exchanges in progress, by where they come from: a UDP source (channel 0), or a relay's endpoint and the relay's join channel.</summary>
+    private readonly Dictionary<(UdpEndpoint Source, ulong Channel, uint Session), JoinSession> _joinSessions = [];
     private readonly Dictionary<MemberId, TaskCompletionSource<bool>> _grantAcks = [];
     private JoinResponderOptions? _joinOptions;
     private IPEndPoint? _joinSource;
+    private bool _joinRelayed;
     private long _joinDropped;
 
     private sealed record JoinSession(JoinResponder Responder, long StartedAt);
@@ -152,7 +155,9 @@ internal sealed partial class MeshRuntime
 
     // ------------------------------------------------------------------ join service (admins)
 
-    private void HandleJoinMessage(byte[] message, UdpEndpoint source)
+    /// <param name="source">The joiner's UDP endpoint, or (through a relay) the relay's.</param>
+    /// <param name="relay">The relay client the message came through (answers go back through it, on <paramref name="channel"/>); null for a direct join.</param>
+    private void HandleJoinMessage(byte[] message, UdpEndpoint source, IRelayClient? relay = null, ulong channel = 0)
     {
         if (_rootKey is null || !JoinMessages.TryReadHeader(message, out JoinMessageType type, out uint session))
         {
@@ -160,7 +165,7 @@ internal sealed partial class MeshRuntime
             return;
         }
 
-        var key = (source, session);
+        var key = (source, channel, session);
         if (!_joinSessions.TryGetValue(key, out JoinSession? join))
         {
             if (type != JoinMessageType.Hello || _joinSessions.Count >= MaxJoinSessions)
@@ -173,7 +178,8 @@ internal sealed partial class MeshRuntime
             _joinSessions[key] = join;
         }
 
-        _joinSource = source.ToIPEndPoint();
+        _joinSource = relay is null ? source.ToIPEndPoint() : null;
+        _joinRelayed = relay is not null;
         JoinStepResult result;
         try
         {
@@ -182,12 +188,22 @@ internal sealed partial class MeshRuntime
         finally
         {
             _joinSource = null;
+            _joinRelayed = false;
         }
 
         if (result.Message is { } reply && result.Step is JoinStep.Send or JoinStep.Retransmit)
         {
-            _sender.Send(reply, source.ToIPEndPoint());
+            if (relay is null)
+            {
+                _sender.Send(reply, source.ToIPEndPoint());
+            }
+            else if (!relay.SendJoinReply(channel, reply))
+            {
+                Interlocked.Increment(ref _joinDropped);
+            }
         }
+
+        string from = relay is null ? source.ToString() : $"{RelayText(relay)} (join channel {channel:x16})";
 
         if (result.UsedRecord is { } used)
         {
@@ -203,12 +219,12 @@ internal sealed partial class MeshRuntime
 
         if (result.Step == JoinStep.Failed)
         {
-            _log.WriteLine($"meshagent: a join attempt from {source} failed: {result.Error}");
+            _log.WriteLine($"meshagent: a join attempt from {from} failed: {result.Error}");
         }
 
         if (join.Responder.FinalStatus is { } status && status != JoinStatus.Accepted)
         {
-            _log.WriteLine($"meshagent: refused a join from {source}: {status}");
+            _log.WriteLine($"meshagent: refused a join from {from}: {status}");
         }
     }
 
@@ -315,9 +331,14 @@ internal sealed partial class MeshRuntime
         {
             pending.Peer.Endpoint = source;
         }
+        else if (pending.Peer is not null && _joinRelayed)
+        {
+            // Joined through the relay: the new member is reached the same way until a direct path is found.
+            pending.Peer.Endpoint = RelayedEndpointOf(nodeKey);
+        }
 
         SyncRoutes();
-        _log.WriteLine($"meshagent: accepted '{name}' ({nodeKey}) from {_joinSource}: {v4} {v6}");
+        _log.WriteLine($"meshagent: accepted '{name}' ({nodeKey}) {(_joinRelayed ? "through the relay" : $"from {_joinSource}")}: {v4} {v6}");
         return JoinDecision.Accept(certificate.Encode(), CreateSnapshot().Encode());
     }
 
@@ -566,6 +587,7 @@ internal sealed partial class MeshRuntime
         _joinOptions = null;
         _certificate = certificate;
         _relayClient?.UpdateCertificate(certificate);
+        _tcpRelay?.UpdateCertificate(certificate);
         RepublishSelf();
         SendControl(from, ControlFrameType.AdminAck, certificate.Hash);
         _log.WriteLine($"meshagent: '{sender.Certificate.Name}' made this node an admin of '{_settings.NetworkName}'");

@@ -438,7 +438,7 @@ internal sealed partial class MeshRuntime
             State = state,
             IsAdmin = certificate.IsAdmin,
             Routes = (record?.AdvertisedRoutes ?? []).Where(certificate.Approves).Select(r => r.ToString()).ToList(),
-            Endpoint = IsRelayed(peer) ? $"relay {_relayAddress}"
+            Endpoint = IsRelayed(peer) ? RelayText()
                 : PeerRelayEndpointText(peer?.CurrentEndpoint) is { } via ? $"via {via}"
                 : ProbeEndpointText(peer?.CurrentEndpoint) ?? (peer?.Endpoint is { } endpoint ? endpoint.Unmapped().ToString() : null),
             Path = !connected ? "none" : IsRelayed(peer) ? "relay" : IsPeerRelayPath(peer?.CurrentEndpoint) ? "peer-relay" : "direct",

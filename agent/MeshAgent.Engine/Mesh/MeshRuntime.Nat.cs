@@ -20,7 +20,10 @@ namespace MeshAgent.Engine.Mesh;
 //              answers arrive as foreign datagrams (OnForeignDatagram → StunClient.TryHandleResponse); new
 //              addresses are appended to the record's endpoints and republished.
 //   relay:     one RelayClient to the first relay, over the same socket ('m','r' frames demultiplexed in
-//              OnForeignDatagram). A member reached through it has a synthetic peer endpoint
+//              OnForeignDatagram); when its session is not up within 5 s, also a TcpRelayClient to the relay's TCP
+//              stream (SuperviseRelay), used until UDP works again. Either carries the relayed paths (the active
+//              one, UDP preferred) and join exchanges of joiners that reach this node through the relay
+//              (OnRelayJoin → HandleJoinMessage). A member reached through it has a synthetic peer endpoint
 //              (RelayedEndpoint: relay 0, the member's slot); the data plane and UdpOutsideSender hand datagrams
 //              for such endpoints to SendRelayed, and payloads from the relay are fed back to the data plane
 //              as if they came from that endpoint, so WireGuard roaming moves between relay and direct paths.
@@ -52,8 +55,20 @@ internal sealed partial class MeshRuntime
     private IPEndPoint? _relayAddress;
     private long _relayDropped;
 
-    /// <summary>The relay client is authenticated: relayed endpoints work.</summary>
-    private bool RelayUsable => _relayClient is { State: RelayClientState.Connected };
+    // The TCP stream relay (for networks that block UDP): started when the UDP relay session has not been up for
+    // TcpRelayFallback, stopped as soon as the UDP session is up again. Never both for long: the relay keeps one
+    // session per node, so two clients would keep replacing each other's session. _activeRelay is the client relayed
+    // sends go through (UDP preferred); read lock-free by the data-plane threads, written on the loop.
+    private static readonly TimeSpan TcpRelayFallback = TimeSpan.FromSeconds(5);
+    private TcpRelayClient? _tcpRelay;
+    private IPEndPoint? _relayTcpEndpoint;
+    private IRelayClient? _activeRelay;
+    private long _udpRelayDownSince;
+    private bool _udpRelayUp;
+    private int _tcpRelayStarts;
+
+    /// <summary>A relay client is authenticated (over UDP or TCP): relayed endpoints work.</summary>
+    private bool RelayUsable => Volatile.Read(ref _activeRelay) is { State: RelayClientState.Connected };
 
     private void StartNat()
     {
@@ -75,14 +90,21 @@ internal sealed partial class MeshRuntime
         }
 
         _relayUdp = UdpEndpoint.FromIPEndPoint(_relayAddress);
+        // No tcp= given: the relay's TCP stream is expected on the same port number as its UDP (meshrelay README).
+        _relayTcpEndpoint = new IPEndPoint(_relayAddress.Address, first.TcpPort ?? _relayAddress.Port);
         IPEndPoint destination = Normalize(_relayAddress);
-        _relayClient = new RelayClient(_settings.Identity, _certificate, _relayAddress,
+        RelayClient client = new(_settings.Identity, _certificate, _relayAddress,
             frame => _sender.Send(frame, destination),
             new RelayClientOptions { ExpectedRelayKey = first.PinnedKey }, _time);
-        _relayClient.PayloadReceived += OnRelayPayload;
-        _relayClient.StateChanged += state => Post(() => OnRelayStateChanged(state));
-        _owned.Insert(0, _relayClient);
-        _relayClient.Start();
+        _relayClient = client;
+        client.PayloadReceived += OnRelayPayload;
+        client.JoinReceived += (channel, message) => OnRelayJoin(client, channel, message);
+        client.StateChanged += state => Post(() => OnRelayStateChanged(client, state));
+        _owned.Insert(0, client);
+        _owned.Insert(0, new TcpRelayOwner(this));
+        // After a join that only got through over TCP, UDP is likely blocked: the TCP stream starts at the first housekeeping.
+        _udpRelayDownSince = _time.GetTimestamp() - (_settings.RelayOverTcpFirst ? (long)(TcpRelayFallback.TotalSeconds * _time.TimestampFrequency) : 0);
+        client.Start();
     }
 
     private static IPEndPoint? ResolveRelay(NetworkRelay relay)
@@ -125,7 +147,11 @@ internal sealed partial class MeshRuntime
         return endpoint.ToIPEndPoint();
     }
 
-    /// <summary>Data-plane threads and the engine's control thread: a sealed datagram for a relayed endpoint. No allocation.</summary>
+    /// <summary>
+    /// Data-plane threads and the engine's control thread: a sealed datagram for a relayed endpoint, sent through the
+    /// active relay client. Never blocks: over UDP it is one sendto; over TCP it is copied into the client's bounded
+    /// queue (RelayClientOptions.MaxQueuedBytes; dropped and counted when full). No allocation over UDP.
+    /// </summary>
     private void SendRelayed(ushort relay, uint slot, ReadOnlySpan<byte> datagram)
     {
         if (relay == ProbeRelayIndex)
@@ -140,13 +166,13 @@ internal sealed partial class MeshRuntime
             return;
         }
 
-        if (relay != RelayIndex || _relayClient is not { } client || !_slotKeys.TryGetValue(slot, out NodePublicKey key) || !client.Send(key, datagram))
+        if (relay != RelayIndex || Volatile.Read(ref _activeRelay) is not { } client || !_slotKeys.TryGetValue(slot, out NodePublicKey key) || !client.Send(key, datagram))
         {
             Interlocked.Increment(ref _relayDropped);
         }
     }
 
-    /// <summary>Outside thread (the relay client is fed from OnForeignDatagram): a WireGuard datagram from a member via the relay.</summary>
+    /// <summary>Outside thread (the UDP relay client is fed from OnForeignDatagram): a WireGuard datagram from a member via the relay.</summary>
     private void OnRelayPayload(NodePublicKey source, ReadOnlySpan<byte> payload)
     {
         if (_keyEndpoints.TryGetValue(source, out UdpEndpoint endpoint))
@@ -157,6 +183,22 @@ internal sealed partial class MeshRuntime
         {
             Interlocked.Increment(ref _relayDropped);
         }
+    }
+
+    /// <summary>The TCP relay client's reader thread: the same, queued to the outside thread (InjectRelayed copies it).</summary>
+    private void OnTcpRelayPayload(NodePublicKey source, ReadOnlySpan<byte> payload)
+    {
+        if (!_keyEndpoints.TryGetValue(source, out UdpEndpoint endpoint) || !_dataPlane.InjectRelayed(payload, endpoint))
+        {
+            Interlocked.Increment(ref _relayDropped);
+        }
+    }
+
+    /// <summary>Any relay client's receiving thread: a joiner's join message through the relay; answered on the loop, back through the same client.</summary>
+    private void OnRelayJoin(IRelayClient client, ulong channel, ReadOnlySpan<byte> message)
+    {
+        byte[] copy = message.ToArray();
+        Post(() => HandleJoinMessage(copy, _relayUdp, client, channel));
     }
 
     /// <summary>Outside thread: true when the datagram was a frame from our relay (consumed).</summary>
@@ -171,11 +213,95 @@ internal sealed partial class MeshRuntime
         return true;
     }
 
-    private void OnRelayStateChanged(RelayClientState state)
+    /// <summary>On the loop: a relay client changed state (UDP, or the current TCP one).</summary>
+    private void OnRelayStateChanged(IRelayClient client, RelayClientState state)
     {
-        _log.WriteLine($"meshagent: relay {_relayAddress}: {state.ToString().ToLowerInvariant()}{(state == RelayClientState.Refused && _relayClient?.LastRefusal is { } refusal ? $" ({refusal})" : "")}");
+        if (client is TcpRelayClient && !ReferenceEquals(client, _tcpRelay))
+        {
+            return; // a TCP client already stopped
+        }
+
+        _log.WriteLine($"meshagent: relay {_relayAddress}: {state.ToString().ToLowerInvariant()} ({TransportName(client)}){(state == RelayClientState.Refused && client.LastRefusal is { } refusal ? $" ({refusal})" : "")}");
+        if (client is RelayClient)
+        {
+            bool up = state == RelayClientState.Connected;
+            if (_udpRelayUp && !up)
+            {
+                _udpRelayDownSince = _time.GetTimestamp();
+            }
+
+            _udpRelayUp = up;
+            if (up && _tcpRelay is { } tcp)
+            {
+                // UDP is preferred (no head-of-line blocking, no TCP-over-TCP), and the UDP session just replaced the
+                // TCP one at the relay anyway.
+                _log.WriteLine($"meshagent: relay {_relayAddress}: UDP works again; closing the TCP stream");
+                _tcpRelay = null;
+                ChooseActiveRelay();
+                _ = StopTcpRelayAsync(tcp);
+                return;
+            }
+        }
+
+        ChooseActiveRelay();
+    }
+
+    /// <summary>
+    /// On the loop (housekeeping, every second): starts the TCP stream relay when the UDP relay session has been down
+    /// for <see cref="TcpRelayFallback"/> (since start, or since it was lost). The UDP client keeps retrying by itself
+    /// meanwhile (ClientHello with backoff up to 30 s); when it connects, the TCP client is stopped (OnRelayStateChanged).
+    /// </summary>
+    private void SuperviseRelay()
+    {
+        if (_relayClient is not { } udp || _relayTcpEndpoint is not { } tcpEndpoint)
+        {
+            return;
+        }
+
+        if (udp.State != RelayClientState.Connected && _tcpRelay is null && _time.GetElapsedTime(_udpRelayDownSince, _time.GetTimestamp()) >= TcpRelayFallback)
+        {
+            _log.WriteLine(_settings.RelayOverTcpFirst && _tcpRelayStarts == 0
+                ? $"meshagent: relay {_relayAddress}: the join came through its TCP stream; using it at once ({tcpEndpoint}), UDP keeps being tried"
+                : $"meshagent: relay {_relayAddress}: no session over UDP for {TcpRelayFallback.TotalSeconds:0} s; trying its TCP stream at {tcpEndpoint}");
+            _tcpRelayStarts++;
+            var client = new TcpRelayClient(_settings.Identity, _certificate, tcpEndpoint,
+                new RelayClientOptions { ExpectedRelayKey = _settings.Relays[0].PinnedKey }, _time);
+            client.PayloadReceived += OnTcpRelayPayload;
+            client.JoinReceived += (channel, message) => OnRelayJoin(client, channel, message);
+            client.StateChanged += state => Post(() => OnRelayStateChanged(client, state));
+            _tcpRelay = client;
+            client.Start();
+        }
+    }
+
+    private static async Task StopTcpRelayAsync(TcpRelayClient client)
+    {
+        try
+        {
+            await client.DisposeAsync();
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // closing anyway
+        }
+    }
+
+    /// <summary>On the loop: relayed sends go over UDP when its session is up, else over TCP when that one is; when the relay becomes usable, members move onto it.</summary>
+    private void ChooseActiveRelay()
+    {
+        bool wasUsable = RelayUsable;
+        IRelayClient? before = Volatile.Read(ref _activeRelay);
+        IRelayClient? chosen = _relayClient is { State: RelayClientState.Connected } udp ? udp
+            : _tcpRelay is { State: RelayClientState.Connected } tcp ? tcp
+            : (IRelayClient?)_relayClient;
+        Volatile.Write(ref _activeRelay, chosen);
+        if (!ReferenceEquals(before, chosen) && RelayUsable && before is not null && wasUsable)
+        {
+            _log.WriteLine($"meshagent: relay {_relayAddress}: relayed traffic now goes over {TransportName(chosen)}");
+        }
+
         UpdateAllPathCandidates(); // the relay candidate comes and goes with the relay session
-        if (state != RelayClientState.Connected)
+        if (wasUsable || !RelayUsable)
         {
             return;
         }
@@ -189,6 +315,23 @@ internal sealed partial class MeshRuntime
                 entry.EndpointChosenAt = _time.GetTimestamp();
                 peer.Endpoint = RelayedEndpointOf(certificate.NodeKey);
                 _device.RequestHandshake(peer);
+            }
+        }
+    }
+
+    private static string TransportName(IRelayClient? client) => client is TcpRelayClient ? "tcp" : "udp";
+
+    /// <summary>"relay HOST:PORT (udp|tcp)" for status and logs: the relay and the transport relayed traffic uses.</summary>
+    private string RelayText(IRelayClient? client = null) => $"relay {_relayAddress} ({TransportName(client ?? Volatile.Read(ref _activeRelay))})";
+
+    /// <summary>Disposes the TCP relay client (asynchronous) when the runtime's owned objects go.</summary>
+    private sealed class TcpRelayOwner(MeshRuntime runtime) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref runtime._tcpRelay, null) is { } client)
+            {
+                StopTcpRelayAsync(client).Wait(TimeSpan.FromSeconds(3));
             }
         }
     }
@@ -362,6 +505,6 @@ internal sealed partial class MeshRuntime
         [.. _localEndpoints.Concat(_reflexive).Distinct().Take(Core.Trust.MemberRecord.MaxEndpoints)];
 
     private string RelaySummary() => _relayClient is { } client
-        ? $"relay {_relayAddress} {client.State.ToString().ToLowerInvariant()}, relayed drops {Interlocked.Read(ref _relayDropped)}"
+        ? $"relay {_relayAddress} udp {client.State.ToString().ToLowerInvariant()}{(_tcpRelay is { } tcp ? $", tcp {tcp.State.ToString().ToLowerInvariant()}" : "")}, relayed drops {Interlocked.Read(ref _relayDropped)}"
         : "no relay";
 }

@@ -288,7 +288,7 @@ internal sealed partial class MeshRuntime
             {
                 PathKind.Direct => $"direct {chosen.Endpoint.ToIPEndPoint().Unmapped()}{(chosen.Socket > 0 ? $" (probe socket {chosen.Socket})" : "")}",
                 PathKind.PeerRelay => $"peer relay {(runtime._members.TryGetValue(chosen.Via, out MemberEntry? via) ? via.Certificate?.Name : null) ?? chosen.Via.ToString()}",
-                _ => $"relay {runtime._relayAddress}",
+                _ => runtime.RelayText(),
             }}{(Manager.CurrentRtt is { } rtt ? $" (rtt {rtt.TotalMilliseconds:0.0} ms)" : "")}");
             peer.Endpoint = endpoint;
             if (peer.Current is null)

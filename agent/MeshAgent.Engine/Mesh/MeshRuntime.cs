@@ -288,6 +288,7 @@ internal sealed partial class MeshRuntime : IDisposable
         ExpireJoinSessions();
         RefreshLocalEndpoints();
         RefreshReflexive();
+        SuperviseRelay();
         while (_dataPlane.Faults.TryDequeue(out Exception? fault))
         {
             _log.WriteLine($"meshagent: data plane fault (please report): {fault}");

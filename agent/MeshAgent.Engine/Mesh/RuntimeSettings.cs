@@ -30,6 +30,9 @@ internal sealed class RuntimeSettings
     /// <summary>Version of the last member record this node published; the next one is higher.</summary>
     public ulong RecordVersion { get; init; }
 
+    /// <summary>The join reached the inviter only through the relay's TCP stream (UDP looks blocked): start the TCP relay client at once rather than after the UDP fallback delay.</summary>
+    public bool RelayOverTcpFirst { get; init; }
+
     public IReadOnlyList<SnapshotMember> Members { get; init; } = [];
 
     /// <summary>The network's relays (from init, or the snapshot received when joining).</summary>

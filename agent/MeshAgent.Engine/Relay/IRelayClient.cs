@@ -13,6 +13,12 @@ public delegate void RelayFrameSender(ReadOnlySpan<byte> frame);
 /// <summary>A payload the relay forwarded from <paramref name="source"/>. <paramref name="payload"/> is borrowed for the call only.</summary>
 public delegate void RelayPayloadHandler(NodePublicKey source, ReadOnlySpan<byte> payload);
 
+/// <summary>
+/// A joiner's join message the relay forwarded to this node (the inviter) on join channel <paramref name="channel"/>;
+/// answer with <see cref="IRelayClient.SendJoinReply"/> on the same channel. <paramref name="message"/> is borrowed for the call only.
+/// </summary>
+public delegate void RelayJoinHandler(ulong channel, ReadOnlySpan<byte> message);
+
 /// <summary>Where a relay client stands.</summary>
 public enum RelayClientState
 {
@@ -57,6 +63,9 @@ public interface IRelayClient
     /// <summary>The relay said the destination of an earlier Send is not connected to it (rate limited by the relay).</summary>
     event Action<NodePublicKey>? PeerUnknown;
 
+    /// <summary>A joiner's join message through the relay (RelayProtocol, "Joining through the relay"), on the thread that handed the frame in. Quick, non-blocking handlers only.</summary>
+    event RelayJoinHandler? JoinReceived;
+
     /// <summary>Raised after every state change, outside the client's lock.</summary>
     event Action<RelayClientState>? StateChanged;
 
@@ -66,6 +75,12 @@ public interface IRelayClient
     /// payload is dropped (WireGuard retransmits). Never blocks on the network for long; thread-safe.
     /// </summary>
     bool Send(NodePublicKey destination, ReadOnlySpan<byte> payload);
+
+    /// <summary>
+    /// Answers a joiner on join channel <paramref name="channel"/> with an inviter's join message (borrowed for the
+    /// call). False, and counted, when no session is established or the message is not an inviter's join message.
+    /// </summary>
+    bool SendJoinReply(ulong channel, ReadOnlySpan<byte> message);
 
     /// <summary>Hands a root-signed revocation to the relay, which enforces and keeps it. False when no session is established.</summary>
     bool PushRevocation(Revocation revocation);

@@ -156,6 +156,8 @@ public sealed class RelayClient : IRelayClient, IDisposable
 
     public event Action<NodePublicKey>? PeerUnknown;
 
+    public event RelayJoinHandler? JoinReceived;
+
     public event Action<RelayClientState>? StateChanged;
 
     /// <summary>Starts (or restarts) authenticating: ClientHello goes out now. Any session is forgotten.</summary>
@@ -252,6 +254,9 @@ public sealed class RelayClient : IRelayClient, IDisposable
             case RelayFrameType.UnknownPeer:
                 OnUnknownPeer(frame);
                 return;
+            case RelayFrameType.JoinRecv:
+                OnJoinRecv(frame);
+                return;
             case RelayFrameType.Challenge:
             case RelayFrameType.Welcome:
             case RelayFrameType.Refused:
@@ -327,6 +332,33 @@ public sealed class RelayClient : IRelayClient, IDisposable
         }
 
         Interlocked.Increment(ref Counters.PayloadsSent);
+        return true;
+    }
+
+    public bool SendJoinReply(ulong channel, ReadOnlySpan<byte> message)
+    {
+        ulong token = Volatile.Read(ref _token);
+        if (token == 0)
+        {
+            Interlocked.Increment(ref Counters.NotConnected);
+            return false;
+        }
+
+        if (channel == 0 || !RelayJoin.IsInviterMessage(message) || message.Length > RelayProtocol.MaxFrameLength - JoinReplyFrame.Overhead)
+        {
+            Interlocked.Increment(ref Counters.PayloadTooLarge);
+            return false;
+        }
+
+        // Join replies are rare (two per join) and up to tens of kB (the snapshot): a plain array is fine.
+        byte[] frame = new byte[JoinReplyFrame.Overhead + message.Length];
+        new JoinReplyFrame(token, channel, message).Write(frame);
+        if (!Transmit(frame))
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref Counters.JoinRepliesSent);
         return true;
     }
 
@@ -444,6 +476,24 @@ public sealed class RelayClient : IRelayClient, IDisposable
         Volatile.Write(ref _lastHeard, Now);
         Interlocked.Increment(ref Counters.PayloadsReceived);
         PayloadReceived?.Invoke(recv.Source, recv.Payload);
+    }
+
+    private void OnJoinRecv(ReadOnlySpan<byte> frame)
+    {
+        if (!JoinRecvFrame.TryRead(frame, out JoinRecvFrame recv))
+        {
+            Interlocked.Increment(ref Counters.Malformed);
+            return;
+        }
+
+        if (Volatile.Read(ref _token) == 0)
+        {
+            Interlocked.Increment(ref Counters.Unexpected);
+            return;
+        }
+
+        Interlocked.Increment(ref Counters.JoinMessagesReceived);
+        JoinReceived?.Invoke(recv.Channel, recv.Message);
     }
 
     private void OnUnknownPeer(ReadOnlySpan<byte> frame)

@@ -38,6 +38,10 @@ public sealed class RelayClientCounters
     public long KeepalivesSent;
     public long UnknownPeerNotices;
 
+    /// <summary>Join messages the relay forwarded from joiners (JoinRecv) / answers sent back (JoinReply).</summary>
+    public long JoinMessagesReceived;
+    public long JoinRepliesSent;
+
     /// <summary>TCP only: connections made (first and re-connections).</summary>
     public long Connects;
 

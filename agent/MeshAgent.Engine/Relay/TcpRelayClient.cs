@@ -81,6 +81,12 @@ public sealed class TcpRelayClient : IRelayClient, IAsyncDisposable
         remove => _core.PeerUnknown -= value;
     }
 
+    public event RelayJoinHandler? JoinReceived
+    {
+        add => _core.JoinReceived += value;
+        remove => _core.JoinReceived -= value;
+    }
+
     public event Action<RelayClientState>? StateChanged
     {
         add => _core.StateChanged += value;
@@ -99,6 +105,8 @@ public sealed class TcpRelayClient : IRelayClient, IAsyncDisposable
     }
 
     public bool Send(NodePublicKey destination, ReadOnlySpan<byte> payload) => _core.Send(destination, payload);
+
+    public bool SendJoinReply(ulong channel, ReadOnlySpan<byte> message) => _core.SendJoinReply(channel, message);
 
     public bool PushRevocation(Revocation revocation) => _core.PushRevocation(revocation);
 

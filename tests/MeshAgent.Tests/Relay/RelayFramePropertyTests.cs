@@ -171,7 +171,7 @@ public sealed class RelayFramePropertyTests
         Assert.True(RelayProtocol.LooksLikeRelayFrame("mr"u8));
         Assert.False(RelayProtocol.TryReadHeader([(byte)'m', (byte)'r', 2, 1], out _)); // another version
         Assert.False(RelayProtocol.TryReadHeader([(byte)'m', (byte)'r', 1, 0], out _));
-        Assert.False(RelayProtocol.TryReadHeader([(byte)'m', (byte)'r', 1, 13], out _));
+        Assert.False(RelayProtocol.TryReadHeader([(byte)'m', (byte)'r', 1, 18], out _));
     }
 
     private static byte[] Relayish(byte[] datagram, bool relayish, int type)

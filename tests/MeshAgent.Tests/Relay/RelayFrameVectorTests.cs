@@ -93,6 +93,11 @@ public sealed class RelayFrameVectorTests
         "SessionUnknown" => TokenFrame.Write(buffer, RelayFrameType.SessionUnknown, Token(v)),
         "UnknownPeer" => new UnknownPeerFrame(Token(v), Key(v, "peer")).Write(buffer),
         "RevocationPush" => new RevocationPushFrame(Token(v), v.Hex("revocation")).Write(buffer),
+        "JoinSend" => new JoinSendFrame(Network(v), Key(v, "peer"), v.Hex("message")).Write(buffer),
+        "JoinRecv" => new JoinRecvFrame(Channel(v), v.Hex("message")).Write(buffer),
+        "JoinReply" => new JoinReplyFrame(Token(v), Channel(v), v.Hex("message")).Write(buffer),
+        "JoinDeliver" => new JoinDeliverFrame(v.Hex("message")).Write(buffer),
+        "JoinUnreachable" => new JoinUnreachableFrame(Network(v), Key(v, "peer")).Write(buffer),
         string other => throw new InvalidOperationException($"{v}: unknown frame {other}"),
     };
 
@@ -154,10 +159,38 @@ public sealed class RelayFrameVectorTests
                 Assert.Equal(Token(v), push.Token);
                 Assert.Equal(v.Hex("revocation"), push.Revocation.ToArray());
                 break;
+            case "JoinSend":
+                Assert.True(JoinSendFrame.TryRead(bytes, out JoinSendFrame joinSend));
+                Assert.Equal(Network(v), joinSend.Network);
+                Assert.Equal(Key(v, "peer"), joinSend.Inviter);
+                Assert.Equal(v.Hex("message"), joinSend.Message.ToArray());
+                break;
+            case "JoinRecv":
+                Assert.True(JoinRecvFrame.TryRead(bytes, out JoinRecvFrame joinRecv));
+                Assert.Equal(Channel(v), joinRecv.Channel);
+                Assert.Equal(v.Hex("message"), joinRecv.Message.ToArray());
+                break;
+            case "JoinReply":
+                Assert.True(JoinReplyFrame.TryRead(bytes, out JoinReplyFrame joinReply));
+                Assert.Equal((Token(v), Channel(v)), (joinReply.Token, joinReply.Channel));
+                Assert.Equal(v.Hex("message"), joinReply.Message.ToArray());
+                break;
+            case "JoinDeliver":
+                Assert.True(JoinDeliverFrame.TryRead(bytes, out JoinDeliverFrame joinDeliver));
+                Assert.Equal(v.Hex("message"), joinDeliver.Message.ToArray());
+                break;
+            case "JoinUnreachable":
+                Assert.True(JoinUnreachableFrame.TryRead(bytes, out JoinUnreachableFrame unreachable));
+                Assert.Equal((Network(v), Key(v, "peer")), (unreachable.Network, unreachable.Inviter));
+                break;
         }
     }
 
     private static NodePublicKey Key(VectorCase v, string name) => new(v.Hex(name));
+
+    private static NetworkRootPublicKey Network(VectorCase v) => new(v.Hex("network"));
+
+    private static ulong Channel(VectorCase v) => BinaryPrimitives.ReadUInt64BigEndian(v.Hex("channel"));
 
     private static RelayNonce Nonce(VectorCase v) => new(v.Hex("nonce"));
 

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 TYPES = {
     "ClientHello": 1, "Challenge": 2, "Auth": 3, "Welcome": 4, "Refused": 5, "Send": 6, "Recv": 7,
     "Keepalive": 8, "KeepaliveAck": 9, "UnknownPeer": 10, "SessionUnknown": 11, "RevocationPush": 12,
+    "JoinSend": 13, "JoinRecv": 14, "JoinReply": 15, "JoinDeliver": 16, "JoinUnreachable": 17,
 }
 AUTH_CONTEXT = b"meshagent relay auth v1"
 
@@ -81,6 +82,22 @@ case([("frame", "UnknownPeer"), ("token", "%016x" % token), ("peer", peer),
       ("bytes", header("UnknownPeer") + struct.pack(">Q", token) + peer)])
 case([("frame", "RevocationPush"), ("token", "%016x" % token), ("revocation", revocation),
       ("bytes", header("RevocationPush") + struct.pack(">Q", token) + revocation)])
+
+# Joining through the relay: join messages are 'm','j', version 1, type, session id (uint32), body
+# (Core/Invitations/JoinMessages.cs); a joiner sends Hello (1) / Request (4), an inviter Challenge (2) / Refusal (3) / Response (5).
+network = pattern(12, 32)
+channel = 0x0A0B0C0D0E0F1011
+join_hello = b"mj" + bytes([1, 1]) + struct.pack(">I", 0x01020304) + pattern(10, 56)
+join_challenge = b"mj" + bytes([1, 2]) + struct.pack(">I", 0x01020304) + pattern(11, 48)
+case([("frame", "JoinSend"), ("network", network), ("peer", peer), ("message", join_hello),
+      ("bytes", header("JoinSend") + network + peer + join_hello)])
+case([("frame", "JoinRecv"), ("channel", "%016x" % channel), ("message", join_hello),
+      ("bytes", header("JoinRecv") + struct.pack(">Q", channel) + join_hello)])
+case([("frame", "JoinReply"), ("token", "%016x" % token), ("channel", "%016x" % channel), ("message", join_challenge),
+      ("bytes", header("JoinReply") + struct.pack(">QQ", token, channel) + join_challenge)])
+case([("frame", "JoinDeliver"), ("message", join_challenge), ("bytes", header("JoinDeliver") + join_challenge)])
+case([("frame", "JoinUnreachable"), ("network", network), ("peer", peer),
+      ("bytes", header("JoinUnreachable") + network + peer)])
 
 # The Auth proof: Ed25519 by the client's identity over context || 0x00 || relay key || nonce || client key.
 client_seed = seed(100)
