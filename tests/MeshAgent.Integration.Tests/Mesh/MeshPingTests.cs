@@ -10,11 +10,11 @@ namespace MeshAgent.Integration.Tests.Mesh;
 
 /// <summary>
 /// <c>meshagent ping</c> and the path column of <c>meshagent peers</c> with real daemons, a real meshrelay and real
-/// NATs: A (public) creates the network with <c>--relay</c>, B (behind a port-restricted cone NAT) and C (behind a
-/// symmetric NAT) join. From B, A is reached directly (a public peer) and C only through the relay (the lab's punch
-/// matrix: cone↔symmetric does not punch): each ping line must name that path and the address behind it, the
+/// NATs: A (public) creates the network with <c>--relay</c>, B and C (behind two symmetric NATs) join. From B, A is
+/// reached directly (a public peer) and C only through the relay (the lab's punch matrix: symmetric↔symmetric does
+/// not punch, and birthday probing needs one easy side): each ping line must name that path and the address behind it, the
 /// summary must count every answer, and a name no member has exits 2 with a message that says where names are listed.
-/// <c>meshagent netcheck</c> on B names the cone mapping, B's public address and the latency to the daemon's relay.
+/// <c>meshagent netcheck</c> on B names the symmetric mapping, B's public address and the latency to the daemon's relay.
 /// </summary>
 [Collection(NetnsCollection.Name)]
 public sealed class MeshPingTests(ITestOutputHelper output)
@@ -29,7 +29,7 @@ public sealed class MeshPingTests(ITestOutputHelper output)
         await using Lab lab = await Lab.CreateAsync(output);
         LabHost relayHost = await lab.AddPublicHostAsync("relay");
         LabHost aHost = await lab.AddPublicHostAsync("a");
-        NatSite cone = await lab.AddNatSiteAsync("cone", NatType.Cone);
+        NatSite cone = await lab.AddNatSiteAsync("sym0", NatType.Symmetric); // B: symmetric too, so B ↔ C has no direct path
         NatSite symmetric = await lab.AddNatSiteAsync("sym", NatType.Symmetric);
         DirectoryInfo relayState = Directory.CreateTempSubdirectory("meshrelay-ping-");
         var daemons = new List<MeshDaemon>();
@@ -73,7 +73,7 @@ public sealed class MeshPingTests(ITestOutputHelper output)
             Assert.Equal(0, toA.ExitCode);
             AssertReplies(toA.StandardOutput, $"a ({aOverlay})", $"direct {aHost.Address}:{MeshDaemon.Port}", 3);
 
-            // B → C by overlay address: cone ↔ symmetric stays on the relay.
+            // B → C by overlay address: symmetric ↔ symmetric stays on the relay.
             string cOverlay = await c.OverlayIPv4Async();
             await ProcessRunner.WaitUntilAsync(async () => await PathAsync(b, "c") == "relay", Convergence, "b to have a session with c (through the relay)", Processes());
             ProcessResult toC = await b.CliAsync("ping", cOverlay, "-c", "3", "--interval", "0.2", "--timeout", "2");
@@ -99,7 +99,7 @@ public sealed class MeshPingTests(ITestOutputHelper output)
             ProcessResult netcheck = await b.CliAsync("netcheck", "--stun", relayText, "--stun", $"{aHost.Address}:{MeshDaemon.Port}", "--timeout", "2");
             output.WriteLine($"b: meshagent netcheck → exit {netcheck.ExitCode}\n{netcheck.StandardOutput}{netcheck.StandardError}");
             Assert.Equal(0, netcheck.ExitCode);
-            Assert.Contains("mapping: endpoint-independent", netcheck.StandardOutput, StringComparison.Ordinal);
+            Assert.Contains("mapping: endpoint-dependent", netcheck.StandardOutput, StringComparison.Ordinal);
             Assert.Contains($"public endpoint {cone.PublicAddress}:", netcheck.StandardOutput, StringComparison.Ordinal);
             Assert.Matches($@"(?m)^  relay {Regex.Escape(relayText)}, connected: rtt \d+\.\d ms$", netcheck.StandardOutput);
 
