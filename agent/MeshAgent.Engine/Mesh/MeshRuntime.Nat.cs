@@ -7,7 +7,6 @@ using MeshAgent.Core.Trust;
 using MeshAgent.Engine.Membership;
 using MeshAgent.Engine.Nat;
 using MeshAgent.Engine.Paths;
-using NatMapping = MeshAgent.Engine.Paths.NatMapping;
 using MeshAgent.Engine.Relay;
 using MeshAgent.Engine.WireGuard;
 

@@ -1,22 +1,7 @@
 using System.Net;
+using MeshAgent.Engine.Paths;
 
 namespace MeshAgent.Engine.Nat;
-
-/// <summary>NAT mapping behaviour in the terms of RFC 4787 §4.1, as far as two STUN servers can tell.</summary>
-public enum NatMapping
-{
-    /// <summary>Both servers saw the same address and port: the mapping does not depend on the destination ("cone"; also no NAT at all). Hole punching works with any peer that can reach the mapping.</summary>
-    EndpointIndependent,
-
-    /// <summary>The servers saw different mappings: a new mapping per destination ("symmetric"). A peer cannot use the mapping STUN reported; direct paths need a public or endpoint-independent peer, or a relay.</summary>
-    EndpointDependent,
-
-    /// <summary>Neither server answered: UDP is blocked or both servers are unreachable; only a relay over TCP will work.</summary>
-    NoUdp,
-
-    /// <summary>Only one server gave a mapping (the other timed out or answered with an error): no comparison possible.</summary>
-    Unknown,
-}
 
 /// <summary>What <see cref="NatProbe.DetectMappingAsync"/> found, with both queries' results.</summary>
 public sealed record NatMappingReport(NatMapping Mapping, StunResult First, StunResult Second)
@@ -29,7 +14,7 @@ public sealed record NatMappingReport(NatMapping Mapping, StunResult First, Stun
         NatMapping.EndpointDependent =>
             $"endpoint-dependent mapping (symmetric NAT): {First.Server} saw {First.ReflexiveEndPoint}, {Second.Server} saw {Second.ReflexiveEndPoint} "
             + "— direct paths to peers behind such NATs will need a relay",
-        NatMapping.NoUdp =>
+        NatMapping.UdpBlocked =>
             $"no UDP: neither {First.Server} nor {Second.Server} answered ({First.Transmissions} and {Second.Transmissions} requests) "
             + "— UDP is blocked here or both servers are down; peers will be reached through a relay over TCP",
         _ => $"mapping unknown: only one server gave a mapping ({First}; {Second})",
@@ -69,7 +54,7 @@ public static class NatProbe
         NatMapping mapping = (a.IsSuccess, b.IsSuccess) switch
         {
             (true, true) => a.ReflexiveEndPoint!.Equals(b.ReflexiveEndPoint) ? NatMapping.EndpointIndependent : NatMapping.EndpointDependent,
-            (false, false) when a.Status == StunResultStatus.Timeout && b.Status == StunResultStatus.Timeout => NatMapping.NoUdp,
+            (false, false) when a.Status == StunResultStatus.Timeout && b.Status == StunResultStatus.Timeout => NatMapping.UdpBlocked,
             _ => NatMapping.Unknown,
         };
         return new NatMappingReport(mapping, a, b);

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using MeshAgent.Api;
 using MeshAgent.Engine.Control;
 using MeshAgent.Engine.Nat;
+using MeshAgent.Engine.Paths;
 
 namespace MeshAgent.Commands;
 
@@ -139,7 +140,7 @@ public static class NetcheckCommand
                 }
             }
 
-            return report.Mapping == NatMapping.NoUdp ? ExitCodes.Failure : ExitCodes.Success;
+            return report.Mapping == NatMapping.UdpBlocked ? ExitCodes.Failure : ExitCodes.Success;
         }
     }
 
@@ -182,7 +183,7 @@ public static class NetcheckCommand
     {
         NatMapping.EndpointIndependent => "endpoint-independent (direct paths can be punched)",
         NatMapping.EndpointDependent => "endpoint-dependent (symmetric NAT: direct only with easy peers, else relay)",
-        NatMapping.NoUdp => "no UDP (relay over TCP only)",
+        NatMapping.UdpBlocked => "no UDP (relay over TCP only)",
         _ => "unknown (only one server answered)",
     };
 

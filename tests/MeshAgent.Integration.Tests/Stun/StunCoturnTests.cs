@@ -5,6 +5,7 @@ using MeshAgent.Engine.Nat;
 using MeshAgent.Integration.Tests.Harness;
 using Xunit;
 using Xunit.Abstractions;
+using MeshAgent.Engine.Paths;
 
 namespace MeshAgent.Integration.Tests.Stun;
 
@@ -83,7 +84,7 @@ public sealed partial class StunCoturnTests(ITestOutputHelper output)
         NatMappingReport report = await NatProbe.DetectMappingAsync(socket.Client, coturnA.EndPoint, coturnB.EndPoint);
         output.WriteLine(report.ToString());
 
-        Assert.Equal(NatMapping.NoUdp, report.Mapping);
+        Assert.Equal(NatMapping.UdpBlocked, report.Mapping);
         Assert.Equal(3, report.First.Transmissions); // 0, 0.5, 1.5 s within the 2 s bound
         Assert.Equal(0, socket.Client.Counters.Matched);
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using MeshAgent.Engine.Nat;
+using MeshAgent.Engine.Paths;
 
 namespace MeshAgent.Tests.Stun;
 
@@ -50,7 +51,7 @@ public sealed class NatProbeTests
 
         NatMappingReport report = await network.RunAsync(NatProbe.DetectMappingAsync(network.Client!, ServerA, ServerB));
 
-        Assert.Equal(NatMapping.NoUdp, report.Mapping);
+        Assert.Equal(NatMapping.UdpBlocked, report.Mapping);
         Assert.Equal(TimeSpan.FromSeconds(5), network.Clock.Elapsed); // both queries ran at once, not one after the other
         Assert.Equal(8, network.SentDatagrams.Count);
         Assert.StartsWith("no UDP: neither 198.51.100.10:3478 nor 198.51.100.11:3478 answered (4 and 4 requests)", report.ToString());
