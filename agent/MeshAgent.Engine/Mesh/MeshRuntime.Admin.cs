@@ -496,6 +496,7 @@ internal sealed partial class MeshRuntime
         DateTimeOffset now = _time.GetUtcNow();
         Revocation revocation = Revocation.Issue(_rootKey, certificate.NodeKey, now, request.Reason ?? "");
         _revocations.TryAdd(revocation, _settings.Root, out _revocations);
+        PushRevocationsToRelay([revocation]);
         SendControl(id, ControlFrameType.Revoked, revocation.EncodedSpan);
         _gossip.Revoke(id, revocation.Encode());
         if (_members.TryGetValue(id, out MemberEntry? entry))

@@ -97,6 +97,11 @@ internal sealed partial class MeshRuntime
             return false;
         }
 
+        if (updated.Count != _revocations.Count)
+        {
+            PushRevocationsToRelay([revocation]);
+        }
+
         _revocations = updated;
         _dirty = true;
         return true;

@@ -305,6 +305,8 @@ internal sealed partial class MeshRuntime
             return;
         }
 
+        PushRevocationsToRelay(_revocations.Revocations);
+
         // Traffic starts through the relay at once (DESIGN §5) for every member not already reached.
         foreach (MemberEntry entry in _members.Values)
         {
@@ -322,6 +324,27 @@ internal sealed partial class MeshRuntime
 
     /// <summary>"relay HOST:PORT (udp|tcp)" for status and logs: the relay and the transport relayed traffic uses.</summary>
     private string RelayText(IRelayClient? client = null) => $"relay {_relayAddress} ({TransportName(client ?? Volatile.Read(ref _activeRelay))})";
+
+    /// <summary>
+    /// Tells the relay about revocations (each verified by the relay against the root key: any member may push), so it
+    /// refuses a revoked node at once instead of at its next restart. On every new session all are sent (the relay may
+    /// have restarted); afterwards each new one as gossip or an admin brings it.
+    /// </summary>
+    private void PushRevocationsToRelay(IEnumerable<Revocation> revocations)
+    {
+        if (!RelayUsable || Volatile.Read(ref _activeRelay) is not { } client)
+        {
+            return;
+        }
+
+        foreach (Revocation revocation in revocations)
+        {
+            if (!client.PushRevocation(revocation))
+            {
+                Interlocked.Increment(ref _relayDropped);
+            }
+        }
+    }
 
     /// <summary>Disposes the TCP relay client (asynchronous) when the runtime's owned objects go.</summary>
     private sealed class TcpRelayOwner(MeshRuntime runtime) : IDisposable

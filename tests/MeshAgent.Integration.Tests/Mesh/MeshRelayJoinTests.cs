@@ -99,6 +99,12 @@ public sealed class MeshRelayJoinTests(ITestOutputHelper output)
             Assert.True(transfer.BytesReceived > 0, "iperf3 moved no data from g to a");
 
             output.WriteLine(await g.CliOkAsync("peers"));
+
+            // Revoking g: the admin pushes the revocation to the relay, which drops g's session at once (not at g's
+            // next authentication), so a revoked node loses the relay too.
+            output.WriteLine(await a.CliOkAsync("revoke", "g", "--reason", "lab test"));
+            await ProcessRunner.WaitUntilAsync(() => relay.OutputContains("accepted (pushed by") && relay.OutputContains("reason: lab test"), TimeSpan.FromSeconds(15),
+                "the relay to accept the revocation of g pushed by a member", Processes());
             output.WriteLine($"whole test: {clock.Elapsed.TotalSeconds:0.0} s");
         }
         finally
