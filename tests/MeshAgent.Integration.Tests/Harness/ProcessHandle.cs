@@ -18,7 +18,8 @@ public sealed class ProcessHandle : IAsyncDisposable
 
     private readonly Process _process;
     private readonly HarnessLog _log;
-    private readonly Queue<string> _lines = new();
+    // Each line with the Stopwatch timestamp at which it was read (for timing measurements).
+    private readonly Queue<(long At, string Line)> _lines = new();
     private readonly long _started = Stopwatch.GetTimestamp();
     private long _lineCount;
 
@@ -71,7 +72,7 @@ public sealed class ProcessHandle : IAsyncDisposable
             {
                 text.Append($"({_lineCount - _lines.Count + skip} earlier lines omitted)\n");
             }
-            foreach (var line in _lines.Skip(skip))
+            foreach (var (_, line) in _lines.Skip(skip))
             {
                 text.Append(line).Append('\n');
             }
@@ -84,7 +85,28 @@ public sealed class ProcessHandle : IAsyncDisposable
     {
         lock (_lines)
         {
-            return _lines.Any(l => l.Contains(text, StringComparison.Ordinal));
+            return _lines.Any(l => l.Line.Contains(text, StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>
+    /// The <see cref="Stopwatch.GetTimestamp"/> at which the first buffered line read at or after
+    /// <paramref name="since"/> (a Stopwatch timestamp) and containing <paramref name="text"/> (ordinal)
+    /// arrived, or null. The time is when this process read the line from the pipe: a few
+    /// milliseconds after the program wrote it, more on a loaded machine.
+    /// </summary>
+    public long? FindLine(string text, long since = 0)
+    {
+        lock (_lines)
+        {
+            foreach (var (at, line) in _lines)
+            {
+                if (at >= since && line.Contains(text, StringComparison.Ordinal))
+                {
+                    return at;
+                }
+            }
+            return null;
         }
     }
 
@@ -158,10 +180,11 @@ public sealed class ProcessHandle : IAsyncDisposable
         {
             return;
         }
-        var elapsed = Stopwatch.GetElapsedTime(_started).TotalSeconds;
+        var now = Stopwatch.GetTimestamp();
+        var elapsed = Stopwatch.GetElapsedTime(_started, now).TotalSeconds;
         lock (_lines)
         {
-            _lines.Enqueue($"{elapsed,7:0.000} {prefix}{line}");
+            _lines.Enqueue((now, $"{elapsed,7:0.000} {prefix}{line}"));
             _lineCount++;
             while (_lines.Count > MaxLines)
             {
