@@ -90,12 +90,12 @@ public sealed class ProcessHandle : IAsyncDisposable
     }
 
     /// <summary>
-    /// The <see cref="Stopwatch.GetTimestamp"/> at which the first buffered line read at or after
-    /// <paramref name="since"/> (a Stopwatch timestamp) and containing <paramref name="text"/> (ordinal)
-    /// arrived, or null. The time is when this process read the line from the pipe: a few
-    /// milliseconds after the program wrote it, more on a loaded machine.
+    /// The first buffered line read at or after <paramref name="since"/> (a <see cref="Stopwatch.GetTimestamp"/>
+    /// value) that contains <paramref name="text"/> (ordinal), with the time it arrived, or null. The time is
+    /// when this process read the line from the pipe: a few milliseconds after the program wrote it, more on a
+    /// loaded machine. Text is the line as <see cref="RecentOutput"/> shows it.
     /// </summary>
-    public long? FindLine(string text, long since = 0)
+    public (long At, string Text)? FindLine(string text, long since = 0)
     {
         lock (_lines)
         {
@@ -103,7 +103,7 @@ public sealed class ProcessHandle : IAsyncDisposable
             {
                 if (at >= since && line.Contains(text, StringComparison.Ordinal))
                 {
-                    return at;
+                    return (at, line);
                 }
             }
             return null;

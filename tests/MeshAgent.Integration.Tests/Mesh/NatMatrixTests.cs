@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using MeshAgent.Integration.Tests.Harness;
 using MeshAgent.Integration.Tests.Relay;
 using Xunit.Abstractions;
@@ -31,7 +32,7 @@ namespace MeshAgent.Integration.Tests.Mesh;
 /// </para>
 /// </summary>
 [Collection(NetnsCollection.Name)]
-public sealed class NatMatrixTests(ITestOutputHelper output)
+public sealed partial class NatMatrixTests(ITestOutputHelper output)
 {
     private const int RelayPort = 3478;
     private const int RelayTcpPort = 443;
@@ -63,6 +64,9 @@ public sealed class NatMatrixTests(ITestOutputHelper output)
     private static readonly TimeSpan RecoveryLimit = TimeSpan.FromSeconds(40);
 
     private static readonly TimeSpan TransferTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>What a daemon logs once it is in the network with its tunnel up (after init or join): "mesh0 is up in network 'N' as 'NAME' V4 V6, …".</summary>
+    private const string UpLine = "is up in network";
 
     /// <summary>What the issue expects of a pair's path.</summary>
     private enum Expected
@@ -154,8 +158,7 @@ public sealed class NatMatrixTests(ITestOutputHelper output)
             await ProcessRunner.WaitUntilAsync(() => relay.OutputContains("meshrelay started"), Startup, "meshrelay reports it started", Processes());
             await ProcessRunner.WaitUntilAsync(() => a.Daemon.Process.OutputContains($"relay {relayHost.Address}:{RelayPort}: connected"), Startup,
                 "a to authenticate to the relay", Processes());
-            a.Overlay = IPAddress.Parse(await a.Daemon.OverlayIPv4Async());
-            a.Joined.SetResult(Stopwatch.GetTimestamp());
+            await MarkUpAsync(a, since: 0);
 
             // Invites one after another (each writes a's state), joins concurrently; g's join can only use the
             // relay's TCP stream (its site drops UDP), so it is a case of its own.
@@ -169,8 +172,8 @@ public sealed class NatMatrixTests(ITestOutputHelper output)
             long joinsStarted = Stopwatch.GetTimestamp();
             Task joins = Task.WhenAll(tokens.Select(t => JoinAsync(t.Key, t.Value, t.Key.Name == "g" ? joinRow : null, joinsStarted)));
 
-            // Every case waits for its two members to join, then runs concurrently with the others.
-            Row[] pairRows = await Task.WhenAll(Cases.Select((c, i) => RunPairAsync(c, byName[c.X], byName[c.Y], FirstEchoPort + i, relayHost.Address, Processes)));
+            // Every case waits for its two members to be up, then runs concurrently with the others.
+            Row[] pairRows = await Task.WhenAll(Cases.Select((c, i) => RunPairAsync(c, byName[c.X], byName[c.Y], FirstEchoPort + i, joinsStarted, relayHost.Address, Processes)));
             await joins;
             rows.Add(joinRow);
             rows.AddRange(pairRows);
@@ -215,12 +218,28 @@ public sealed class NatMatrixTests(ITestOutputHelper output)
         Assert.True(failures.Length == 0, $"{failures.Length} of {rows.Count} NAT matrix cases failed (details and daemon logs in the test output):\n{string.Join('\n', failures)}");
     }
 
-    /// <summary>Joins <paramref name="joiner"/> and completes its <see cref="Node.Joined"/> either way; a join that is a case of its own fills <paramref name="row"/>.</summary>
-    private async Task JoinAsync(Node joiner, string token, Row? row, long joinsStarted)
+    /// <summary>
+    /// Joins <paramref name="joiner"/> and completes its <see cref="Node.Joined"/> either way: with the time its
+    /// daemon logged <see cref="UpLine"/> (often before the CLI process has exited), or with the failure. A join that
+    /// is a case of its own fills <paramref name="row"/>.
+    /// </summary>
+    private static async Task JoinAsync(Node joiner, string token, Row? row, long joinsStarted)
     {
         try
         {
-            ProcessResult result = await joiner.Daemon!.CliAsync("join", token);
+            Task<ProcessResult> join = joiner.Daemon!.CliAsync("join", token);
+            while (!joiner.Joined.Task.IsCompleted && !join.IsCompleted)
+            {
+                if (joiner.Daemon.Process.FindLine(UpLine, joinsStarted) is not null)
+                {
+                    await MarkUpAsync(joiner, joinsStarted);
+                    break;
+                }
+
+                await Task.WhenAny(join, Task.Delay(50));
+            }
+
+            ProcessResult result = await join;
             TimeSpan took = Stopwatch.GetElapsedTime(joinsStarted);
             if (result.ExitCode != 0)
             {
@@ -228,11 +247,14 @@ public sealed class NatMatrixTests(ITestOutputHelper output)
                     $"{joiner.Name} ({joiner.Kind}) could not join: meshagent join exited {result.ExitCode} after {Seconds(took)}\n{result.StandardOutput}{result.StandardError}");
             }
 
-            joiner.Overlay = IPAddress.Parse(await joiner.Daemon.OverlayIPv4Async());
-            joiner.Joined.SetResult(Stopwatch.GetTimestamp());
+            if (!joiner.Joined.Task.IsCompleted)
+            {
+                await MarkUpAsync(joiner, joinsStarted);
+            }
+
             if (row is not null)
             {
-                row.FirstPacket = $"joined in {Seconds(took)}";
+                row.FirstPacket = $"up {Seconds(Stopwatch.GetElapsedTime(joinsStarted, await joiner.Joined.Task))} after join started";
                 row.Path = "—";
             }
         }
@@ -246,7 +268,20 @@ public sealed class NatMatrixTests(ITestOutputHelper output)
         }
     }
 
-    private async Task<Row> RunPairAsync(PairCase c, Node x, Node y, int echoPort, IPAddress relayAddress, Func<IEnumerable<ProcessHandle>> processes)
+    /// <summary>Waits (≤ 10 s) for <paramref name="node"/>'s daemon to log <see cref="UpLine"/> after <paramref name="since"/>; takes its overlay address from that line (or status) and completes <see cref="Node.Joined"/>.</summary>
+    private static async Task MarkUpAsync(Node node, long since)
+    {
+        (long At, string Text)? up = null;
+        await ProcessRunner.WaitUntilAsync(() => (up = node.Daemon!.Process.FindLine(UpLine, since)) is not null, TimeSpan.FromSeconds(10),
+            $"{node.Name} to log '{UpLine} …'", [node.Daemon!.Process]);
+        Match match = UpLinePattern().Match(up!.Value.Text);
+        node.Overlay = match.Success && match.Groups["name"].Value == node.Name
+            ? IPAddress.Parse(match.Groups["v4"].Value)
+            : IPAddress.Parse(await node.Daemon.OverlayIPv4Async());
+        node.Joined.TrySetResult(up.Value.At);
+    }
+
+    private static async Task<Row> RunPairAsync(PairCase c, Node x, Node y, int echoPort, long joinsStarted, IPAddress relayAddress, Func<IEnumerable<ProcessHandle>> processes)
     {
         var row = new Row(c.Case, $"{x.Name} ({x.Kind}) ↔ {y.Name} ({y.Kind})", Describe(c));
         try
@@ -267,12 +302,13 @@ public sealed class NatMatrixTests(ITestOutputHelper output)
                     TimeSpan limit = c.DirectLimit is { } l ? l + TimeSpan.FromSeconds(5) : DirectTimeout;
                     await WaitAsync(() =>
                     {
-                        xAt ??= x.Daemon!.Process.FindLine(directX, couldTalk);
-                        yAt ??= y.Daemon!.Process.FindLine(directY, couldTalk);
+                        xAt ??= x.Daemon!.Process.FindLine(directX, joinsStarted)?.At;
+                        yAt ??= y.Daemon!.Process.FindLine(directY, joinsStarted)?.At;
                         return xAt is not null && yAt is not null;
                     }, firstAt, limit, () => $"both {x.Name} and {y.Name} to log a direct path to each other within {Seconds(limit)} of the first ping "
                         + $"(seen: {x.Name} {(xAt is null ? "no" : "yes")}, {y.Name} {(yAt is null ? "no" : "yes")})", processes);
-                    long directAt = Math.Max(xAt!.Value, yAt!.Value);
+                    // Never before both were up (a member's path manager exists only then), up to pipe jitter.
+                    long directAt = Math.Max(couldTalk, Math.Max(xAt!.Value, yAt!.Value));
                     TimeSpan afterFirst = Stopwatch.GetElapsedTime(firstAt, Math.Max(directAt, firstAt));
                     (_, string? xEndpoint) = await WaitForPathAsync(x, y, "direct", processes);
                     (_, string? yEndpoint) = await WaitForPathAsync(y, x, "direct", processes);
@@ -303,9 +339,9 @@ public sealed class NatMatrixTests(ITestOutputHelper output)
 
                     foreach ((Node from, Node to, string direct) in new[] { (x, y, directX), (y, x, directY) })
                     {
-                        if (from.Daemon!.Process.FindLine(direct, couldTalk) is { } at)
+                        if (from.Daemon!.Process.FindLine(direct, joinsStarted) is { } line)
                         {
-                            throw new CaseFailedException($"{from.Name} switched to a direct path to {to.Name} {Seconds(Stopwatch.GetElapsedTime(couldTalk, at))} after they could talk; "
+                            throw new CaseFailedException($"{from.Name} switched to a direct path to {to.Name} {Seconds(Stopwatch.GetElapsedTime(couldTalk, Math.Max(couldTalk, line.At)))} after both were up; "
                                 + $"the lab's NATs allow no direct path here, expected the relay\n{PathLines(from)}");
                         }
                     }
@@ -391,8 +427,8 @@ public sealed class NatMatrixTests(ITestOutputHelper output)
         long? xAt = null, yAt = null;
         await WaitAsync(() =>
         {
-            xAt ??= x.Daemon!.Process.FindLine($"path to '{y.Name}': {kind}", since);
-            yAt ??= y.Daemon!.Process.FindLine($"path to '{x.Name}': {kind}", since);
+            xAt ??= x.Daemon!.Process.FindLine($"path to '{y.Name}': {kind}", since)?.At;
+            yAt ??= y.Daemon!.Process.FindLine($"path to '{x.Name}': {kind}", since)?.At;
             return xAt is not null && yAt is not null;
         }, since, limit, () => $"both {x.Name} and {y.Name} to log a {kind} path to each other {when} (seen: {x.Name} {(xAt is null ? "no" : "yes")}, "
             + $"{y.Name} {(yAt is null ? "no" : "yes")})\n{PathLines(x)}{PathLines(y)}", processes);
@@ -571,8 +607,8 @@ public sealed class NatMatrixTests(ITestOutputHelper output)
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"NAT matrix (issue 5): lab built in {Seconds(labBuilt)}, whole test {Seconds(total)}.");
-        text.AppendLine("First packet: first answered ping after both members had joined. Path: when both daemons logged the direct path, "
-            + "counted from the same moment (the hard-NAT limit counts from the first packet), or the relay transport the pair stayed on.");
+        text.AppendLine("First packet: first answered ping after both members were up (the later daemon's 'mesh0 is up in network' log line). "
+            + "Path: when both daemons logged the direct path, counted from the same moment (the hard-NAT limit counts from the first packet), or the relay transport the pair stayed on.");
         text.AppendLine();
         text.AppendLine("| case | pair | expected | first packet | path | TCP echo | result |");
         text.AppendLine("|---|---|---|---|---|---|---|");
@@ -594,7 +630,7 @@ public sealed class NatMatrixTests(ITestOutputHelper output)
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s";
 
-    /// <summary>A member of the lab network: its site, host and daemon; <see cref="Joined"/> completes with the Stopwatch time its join returned (or its failure).</summary>
+    /// <summary>A member of the lab network: its site, host and daemon; <see cref="Joined"/> completes with the Stopwatch time its daemon logged that it is up in the network (or with its join's failure).</summary>
     private sealed class Node(string name, string kind, NatSite site, LabHost host)
     {
         public string Name { get; } = name;
@@ -631,6 +667,9 @@ public sealed class NatMatrixTests(ITestOutputHelper output)
 
         public string? Failure { get; set; }
     }
+
+    [GeneratedRegex(@"is up in network '[^']*' as '(?<name>[^']*)' (?<v4>\d+\.\d+\.\d+\.\d+) ")]
+    private static partial Regex UpLinePattern();
 
     private sealed class CaseFailedException(string message) : Exception(message);
 }
