@@ -43,7 +43,11 @@ public sealed partial class NatMatrixTests(ITestOutputHelper output)
     private static readonly TimeSpan Startup = TimeSpan.FromSeconds(45);
 
     /// <summary>From "could talk" to the first answered ping.</summary>
-    private static readonly TimeSpan FirstPacketTimeout = TimeSpan.FromSeconds(45);
+    /// <remarks>
+    /// Generous: a member that was not yet reachable when another joined learns of it by gossip only later (seen: up to
+    /// ~25 s on a loaded machine), and the issue sets no limit here; the report shows the real time.
+    /// </remarks>
+    private static readonly TimeSpan FirstPacketTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>From the first answered ping to both sides on a direct path (measured: well under 1 s once the session is up).</summary>
     private static readonly TimeSpan DirectTimeout = TimeSpan.FromSeconds(30);
@@ -184,6 +188,8 @@ public sealed partial class NatMatrixTests(ITestOutputHelper output)
             await joins;
             rows.Add(joinRow);
             rows.AddRange(pairRows);
+
+            rows.Add(CheckReflexiveEndpoints(nodes.Where(n => n.Site.Type is not (NatType.None or NatType.UdpBlocked)), relayHost.Address));
 
             // Cut UDP between the two cone sites (b ↔ d direct before): relay within 3 s, traffic goes on; heal: direct again.
             rows.AddRange(await CutAndHealAsync(lab, byName["b"], byName["d"], FirstEchoPort + Cases.Length, Processes));
@@ -393,12 +399,14 @@ public sealed partial class NatMatrixTests(ITestOutputHelper output)
             await WaitForPathAsync(d, b, "direct", processes);
             await lab.CutAsync(b.Site.PublicAddresses, d.Site.PublicAddresses);
             long cutAt = Stopwatch.GetTimestamp();
+            // Pinging from the moment of the cut: the first answer is when traffic flows again (through the relay).
+            Task<long> restored = FirstPingAsync(b, d, cutAt);
             long fallbackAt = await BothLogAsync(b, d, "relay", cutAt, TimeSpan.FromSeconds(15), "after the cut", processes);
             TimeSpan fallback = Stopwatch.GetElapsedTime(cutAt, fallbackAt);
             cut.Path = $"relay {Seconds(fallback)} after the cut";
             await WaitForPathAsync(b, d, "relay", processes);
             await WaitForPathAsync(d, b, "relay", processes);
-            cut.FirstPacket = Seconds(Stopwatch.GetElapsedTime(cutAt, await FirstPingAsync(b, d, cutAt))) + " after the cut";
+            cut.FirstPacket = Seconds(Stopwatch.GetElapsedTime(cutAt, await restored)) + " after the cut";
             cut.Tcp = await EchoAsync(b, d, echoPort);
             if (fallback > FallbackLimit)
             {
@@ -418,7 +426,8 @@ public sealed partial class NatMatrixTests(ITestOutputHelper output)
             heal.Path = $"direct {Seconds(Stopwatch.GetElapsedTime(healAt, directAt))} after the heal";
             await WaitForPathAsync(b, d, "direct", processes);
             await WaitForPathAsync(d, b, "direct", processes);
-            heal.FirstPacket = Seconds(Stopwatch.GetElapsedTime(healAt, await FirstPingAsync(b, d, healAt))) + " after the heal";
+            await FirstPingAsync(b, d, Stopwatch.GetTimestamp());
+            heal.FirstPacket = "ping ok";
             heal.Tcp = await EchoAsync(b, d, echoPort + 1);
         }
         catch (Exception e)
@@ -427,6 +436,24 @@ public sealed partial class NatMatrixTests(ITestOutputHelper output)
         }
 
         return [cut, heal];
+    }
+
+    /// <summary>Every member behind a NAT learned its NAT's public address from the relay's STUN answers (and published it: the direct paths above use it).</summary>
+    private static Row CheckReflexiveEndpoints(IEnumerable<Node> behindNat, IPAddress relay)
+    {
+        Node[] members = [.. behindNat];
+        var row = new Row("STUN-reflexive endpoint = NAT's public address", string.Join(", ", members.Select(n => n.Name)), $"learned from the relay's STUN ({relay}:{RelayPort})");
+        string[] missing = [.. members
+            .Where(n => !n.Daemon!.Process.RecentOutput(ProcessHandle.MaxLines).Split('\n')
+                .Any(l => l.Contains("reflexive endpoints", StringComparison.Ordinal) && l.Contains($" {n.Site.PublicAddress}:", StringComparison.Ordinal)))
+            .Select(n => $"{n.Name} (expected {n.Site.PublicAddress}:*)")];
+        row.Path = missing.Length == 0 ? "all" : "—";
+        if (missing.Length > 0)
+        {
+            row.Failure = $"no reflexive endpoint at the NAT's public address logged by {string.Join(", ", missing)}";
+        }
+
+        return row;
     }
 
     /// <summary>Waits until <paramref name="x"/> logs path <paramref name="kind"/> to <paramref name="y"/> and vice versa after <paramref name="since"/>; returns the later line's time.</summary>
