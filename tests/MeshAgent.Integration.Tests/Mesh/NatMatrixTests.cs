@@ -496,12 +496,23 @@ public sealed partial class NatMatrixTests(ITestOutputHelper output)
         while (Stopwatch.GetElapsedTime(since) < FirstPacketTimeout)
         {
             int deadline = Math.Max(1, (int)Math.Ceiling((FirstPacketTimeout - Stopwatch.GetElapsedTime(since)).TotalSeconds));
+            // -D stamps the reply with the wall clock: the answer's time, not the time ping's exit was noticed
+            // (process exits are slow to arrive on a loaded machine). The two clocks are paired once here.
+            (long stopwatch, DateTimeOffset wall) = (Stopwatch.GetTimestamp(), DateTimeOffset.UtcNow);
             ProcessResult ping = await x.Host.Namespace.ExecAsync(
-                ["ping", "-n", "-c", "1", "-i", "0.2", "-w", deadline.ToString(CultureInfo.InvariantCulture), y.Overlay!.ToString()],
+                ["ping", "-D", "-n", "-c", "1", "-i", "0.2", "-w", deadline.ToString(CultureInfo.InvariantCulture), y.Overlay!.ToString()],
                 new RunOptions { Check = false, Timeout = TimeSpan.FromSeconds(deadline + 10) });
             if (ping.ExitCode == 0)
             {
-                return Stopwatch.GetTimestamp();
+                Match reply = PingReplyPattern().Match(ping.StandardOutput);
+                if (!reply.Success)
+                {
+                    return Stopwatch.GetTimestamp();
+                }
+
+                var answered = DateTimeOffset.FromUnixTimeMilliseconds(0).AddTicks((long)(double.Parse(reply.Groups["t"].Value, CultureInfo.InvariantCulture) * TimeSpan.TicksPerSecond));
+                long at = stopwatch + (long)((answered - wall).TotalSeconds * Stopwatch.Frequency);
+                return Math.Clamp(at, stopwatch, Stopwatch.GetTimestamp());
             }
 
             last = $"exit {ping.ExitCode}: {ping.StandardOutput}{ping.StandardError}";
@@ -705,6 +716,10 @@ public sealed partial class NatMatrixTests(ITestOutputHelper output)
 
     [GeneratedRegex(@"is up in network '[^']*' as '(?<name>[^']*)' (?<v4>\d+\.\d+\.\d+\.\d+) ")]
     private static partial Regex UpLinePattern();
+
+    /// <summary>A reply line of <c>ping -D</c>: "[1700000000.123456] 64 bytes from …".</summary>
+    [GeneratedRegex(@"^\[(?<t>\d+\.\d+)\] \d+ bytes from", RegexOptions.Multiline)]
+    private static partial Regex PingReplyPattern();
 
     private sealed class CaseFailedException(string message) : Exception(message);
 }
