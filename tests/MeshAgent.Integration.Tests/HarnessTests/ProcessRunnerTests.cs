@@ -74,4 +74,23 @@ public sealed class ProcessRunnerTests
         Assert.Contains("exited with status 7", error.Message);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
     }
+
+    [Fact]
+    public async Task FindLine_returns_the_first_matching_line_read_after_the_given_time()
+    {
+        await using var process = ProcessRunner.Start("lines", ["sh", "-c", "echo 'path to x: relay'; sleep 0.3; echo 'path to x: direct'; sleep 0.3; echo 'path to x: relay'; exec sleep 30"]);
+        await ProcessRunner.WaitUntilAsync(() => process.LineCount == 3, TimeSpan.FromSeconds(10), "three lines", [process]);
+
+        var firstRelay = process.FindLine("path to x: relay");
+        var direct = process.FindLine("path to x: direct");
+        Assert.NotNull(firstRelay);
+        Assert.NotNull(direct);
+        Assert.EndsWith("path to x: relay", firstRelay.Value.Text);
+        Assert.True(direct.Value.At > firstRelay.Value.At, "lines carry the time they arrived, in order");
+        var secondRelay = process.FindLine("path to x: relay", since: direct.Value.At);
+        Assert.NotNull(secondRelay);
+        Assert.True(secondRelay.Value.At > direct.Value.At);
+        Assert.Null(process.FindLine("path to x: direct", since: secondRelay.Value.At));
+        Assert.Null(process.FindLine("never printed"));
+    }
 }
