@@ -21,12 +21,14 @@ namespace MeshAgent.Integration.Tests.Mesh;
 /// <para>
 /// Each case is one pair (see <see cref="Cases"/>): the pair pings, then its path must become what the issue expects
 /// (direct; direct on the LAN addresses; stays on the UDP relay; stays on the TCP relay), then a TCP echo of
-/// <see cref="TransferBytes"/> bytes goes through the tunnel. Pairs run concurrently once both members joined.
-/// Then UDP between B's and D's sites is cut (relay within 3 s) and healed (direct again).
+/// <see cref="TransferBytes"/> bytes goes through the tunnel. Joins run one after another; each pair starts as soon
+/// as both its members are up, concurrently with the others. Then UDP between B's and D's sites is cut (relay within
+/// 3 s) and healed (direct again). The members' NATs' public addresses must show up as their STUN-reflexive endpoints.
 /// </para>
 /// <para>
-/// Times are taken from the daemons' own log lines (<c>path to 'NAME': direct …</c>, read with a timestamp as they
-/// arrive) and from ping exiting on its first answer; "could talk" = the later of the two members' join returning.
+/// Times are taken from the daemons' own log lines (<c>path to 'NAME': direct …</c>, stamped as they arrive) and from
+/// <c>ping -D</c>'s stamp on the first answer; "could talk" = the later of the two daemons' "mesh0 is up in network"
+/// lines (after init or join).
 /// Every case runs to the end even when another fails; the markdown report (printed, and written to the file named
 /// by MESHAGENT_MATRIX_REPORT when set) shows all of them, and the test fails listing the failed cases.
 /// </para>
@@ -389,7 +391,7 @@ public sealed partial class NatMatrixTests(ITestOutputHelper output)
         return row;
     }
 
-    private async Task<Row[]> CutAndHealAsync(Lab lab, Node b, Node d, int echoPort, Func<IEnumerable<ProcessHandle>> processes)
+    private static async Task<Row[]> CutAndHealAsync(Lab lab, Node b, Node d, int echoPort, Func<IEnumerable<ProcessHandle>> processes)
     {
         var cut = new Row("cut a direct path", $"{b.Name} ({b.Kind}) ↔ {d.Name} ({d.Kind})", $"relay ≤ {Seconds(FallbackLimit)}");
         var heal = new Row("heal the cut", cut.Pair, $"direct ≤ {Seconds(RecoveryLimit)}");
@@ -564,7 +566,9 @@ public sealed partial class NatMatrixTests(ITestOutputHelper output)
     private static async Task<bool> HasTcpToAsync(Node node, IPAddress relay)
     {
         ProcessResult ss = await node.Host.Namespace.ExecAsync(["ss", "-Htn", "state", "established"], RunOptions.Default);
-        return ss.StandardOutput.Contains($" {relay}:{RelayTcpPort}", StringComparison.Ordinal);
+        // A dual-stack socket shows the peer IPv4-mapped.
+        return ss.StandardOutput.Contains($" {relay}:{RelayTcpPort}", StringComparison.Ordinal)
+            || ss.StandardOutput.Contains($"[::ffff:{relay}]:{RelayTcpPort}", StringComparison.Ordinal);
     }
 
     /// <summary>
