@@ -13,7 +13,7 @@ using Xunit.Abstractions;
 namespace MeshAgent.Integration.Tests.Mesh;
 
 /// <summary>
-/// The NAT matrix of issue 5 with real daemons and a real meshrelay, in one lab: meshrelay (UDP 3478, TCP 443) on a
+/// The NAT matrix of issue 5 with real daemons and a real meshrelay, in one lab: meshrelay (UDP and TCP 3478) on a
 /// public host; A on a <see cref="NatType.None"/> site creates the network with <c>--relay</c>; B and D behind two
 /// port-restricted cone NATs, C and E behind two symmetric NATs, F behind a double NAT, G behind a NAT that blocks
 /// UDP, H1 and H2 on one cone site. Every joiner joins with a token from A; G's join can only go through the
@@ -37,7 +37,11 @@ namespace MeshAgent.Integration.Tests.Mesh;
 public sealed partial class NatMatrixTests(ITestOutputHelper output)
 {
     private const int RelayPort = 3478;
-    private const int RelayTcpPort = 443;
+    /// <summary>
+    /// The relay's TCP stream listens on the UDP port's number: join tokens carry only the relay's address, so a joiner
+    /// without UDP tries the stream there (the TCP relay join's convention); members also get <c>tcp=</c> in the snapshot.
+    /// </summary>
+    private const int RelayTcpPort = RelayPort;
     private const int TransferBytes = 256 * 1024;
     private const int FirstEchoPort = 5100;
     private const string ReportVariable = "MESHAGENT_MATRIX_REPORT";
