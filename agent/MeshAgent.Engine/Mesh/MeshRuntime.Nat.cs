@@ -315,7 +315,7 @@ internal sealed partial class MeshRuntime
                 entry.EndpointIndex = 0;
                 entry.EndpointChosenAt = _time.GetTimestamp();
                 peer.Endpoint = RelayedEndpointOf(certificate.NodeKey);
-                _device.RequestHandshake(peer);
+                _device.RequestHandshakeOnNewPath(peer);
             }
         }
     }

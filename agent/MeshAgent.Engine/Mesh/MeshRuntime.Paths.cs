@@ -223,6 +223,19 @@ internal sealed partial class MeshRuntime
         _ => null,
     };
 
+    /// <summary>For the stop log: the device's handshakes and every non-zero drop reason (STYLE rule 12: counters, not log lines).</summary>
+    private string HandshakeSummary()
+    {
+        DeviceCounters c = _device.Counters;
+        string drops = string.Join(", ", Enum.GetValues<DropReason>().Where(r => c[r] > 0).Select(r => $"{r} {c[r]}"));
+        return $"handshakes: initiations sent {c.HandshakeInitiationsSent}, responses sent {c.HandshakeResponsesSent}, completed {c.HandshakesCompleted}; drops: {(drops.Length == 0 ? "none" : drops)}";
+    }
+
+    /// <summary>For the stop log: what the paths machinery did and dropped.</summary>
+    private string PathSummary() =>
+        $"paths: control frames dropped {Interlocked.Read(ref _controlDropped)}, probe-socket drops {Interlocked.Read(ref _probeDropped)}, "
+        + $"peer relay forwarded {Interlocked.Read(ref _peerRelayForwarded)} dropped {Interlocked.Read(ref _peerRelayDropped)}, injected drops {Interlocked.Read(ref _dataPlane.Counters.InjectedDropped)}";
+
     private static bool IsPrivate(IPAddress address)
     {
         if (address.IsIPv4MappedToIPv6)
@@ -293,7 +306,7 @@ internal sealed partial class MeshRuntime
             peer.Endpoint = endpoint;
             if (peer.Current is null)
             {
-                runtime._device.RequestHandshake(peer);
+                runtime._device.RequestHandshakeOnNewPath(peer);
             }
         }
 

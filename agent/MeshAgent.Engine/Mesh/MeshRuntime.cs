@@ -358,6 +358,7 @@ internal sealed partial class MeshRuntime : IDisposable
         if (_dataPlane is not null)
         {
             _log.WriteLine($"meshagent: {_interfaceName}: {_dataPlane.Summary()}; {RelaySummary()}");
+            _log.WriteLine($"meshagent: {_interfaceName}: {HandshakeSummary()}; {PathSummary()}");
         }
 
         foreach (IDisposable owned in _owned)

@@ -32,6 +32,9 @@ public sealed class Peer
     // Handshake in flight (initiator side), guarded by _lock.
     internal HandshakeState? PendingHandshake;
     internal uint PendingHandshakeIndex;
+
+    /// <summary>Where the last initiation went (control thread): a new-path request to the same place sends nothing.</summary>
+    internal IPEndPoint? LastHandshakeEndpoint;
     internal long LastSentHandshakeTimestamp;
     internal int HandshakeAttempts;
 
@@ -48,6 +51,9 @@ public sealed class Peer
     internal long PersistentKeepaliveAt;
     internal bool NeedAnotherKeepalive;
     internal int HandshakeRequested;
+
+    /// <summary>Set by <see cref="WireGuardDevice.RequestHandshakeOnNewPath"/>: the endpoint moved while no session was up.</summary>
+    internal int NewPathHandshakeRequested;
     internal int FlushRequested;
     internal bool SentLastMinuteHandshake;
 

@@ -653,6 +653,26 @@ public sealed class WireGuardDevice : IDisposable
         ControlWakeup?.Invoke();
     }
 
+    /// <summary>
+    /// The peer's endpoint just moved to another path (the relay came up, path selection chose another address) while
+    /// it has no session: an initiation still pending on the old path is likely lost there (an address the peer cannot
+    /// be reached at, a relay that did not know us yet), so send a fresh one on the new path now instead of waiting out
+    /// REKEY_TIMEOUT (5 s). At most one per <see cref="NewPathHandshakeSpacing"/>; the peer accepts it (its timestamp
+    /// is newer, and the 20 ms flood limit is far below the spacing). With a session: as <see cref="RequestHandshake"/>.
+    /// </summary>
+    public void RequestHandshakeOnNewPath(Peer peer)
+    {
+        Interlocked.Exchange(ref peer.NewPathHandshakeRequested, 1);
+        RequestHandshake(peer);
+    }
+
+    /// <summary>
+    /// Least time between two initiations when the second goes out because the path changed: above the receiver's
+    /// 20 ms flood limit (wireguard-go HandshakeInitationRate), so both are accepted if both paths work. A request that
+    /// comes sooner is kept for the next <see cref="Tick"/>.
+    /// </summary>
+    public static readonly TimeSpan NewPathHandshakeSpacing = TimeSpan.FromMilliseconds(25);
+
     /// <summary>Called when <see cref="Tick"/> has work; hosts use it to wake their control loop.</summary>
     public Action? ControlWakeup { get; set; }
 
@@ -660,7 +680,9 @@ public sealed class WireGuardDevice : IDisposable
     /// Starts a handshake now (wireguard-go SendHandshakeInitiation). At most one per
     /// REKEY_TIMEOUT unless it is a retry.
     /// </summary>
-    public void SendHandshakeInitiation(Peer peer, bool isRetry)
+    public void SendHandshakeInitiation(Peer peer, bool isRetry) => SendHandshakeInitiation(peer, isRetry, WireGuardConstants.RekeyTimeout);
+
+    private void SendHandshakeInitiation(Peer peer, bool isRetry, TimeSpan spacing)
     {
         IPEndPoint? endpoint = peer.Endpoint;
         long now = _time.GetTimestamp();
@@ -673,7 +695,7 @@ public sealed class WireGuardDevice : IDisposable
             }
 
             if (peer.LastSentHandshakeTimestamp != 0
-                && _time.GetElapsedTime(peer.LastSentHandshakeTimestamp, now) < WireGuardConstants.RekeyTimeout)
+                && _time.GetElapsedTime(peer.LastSentHandshakeTimestamp, now) < spacing)
             {
                 return;
             }
@@ -685,6 +707,7 @@ public sealed class WireGuardDevice : IDisposable
             }
 
             peer.LastSentHandshakeTimestamp = now;
+            peer.LastHandshakeEndpoint = endpoint;
             peer.ClearPendingHandshake(Indices);
             uint index = Indices.Allocate(peer);
             Span<byte> timestamp = stackalloc byte[WireGuardNoise.TimestampSize];
@@ -712,11 +735,25 @@ public sealed class WireGuardDevice : IDisposable
     /// </summary>
     public void Tick()
     {
+        List<Peer>? tooSoon = null;
         while (_handshakeRequests.TryDequeue(out Peer? requested))
         {
+            bool newPath = Interlocked.Exchange(ref requested.NewPathHandshakeRequested, 0) == 1;
             if (Interlocked.Exchange(ref requested.HandshakeRequested, 0) == 1)
             {
-                if (requested.Current is null || NeedsRekey(requested))
+                if (newPath && requested.Current is null && requested.Endpoint is { } endpoint && !endpoint.Equals(requested.LastHandshakeEndpoint))
+                {
+                    // The pending initiation went elsewhere: a fresh one on the new path, as soon as the flood limit allows.
+                    if (_time.GetElapsedTime(requested.LastSentHandshakeTimestamp, _time.GetTimestamp()) < NewPathHandshakeSpacing)
+                    {
+                        (tooSoon ??= []).Add(requested);
+                    }
+                    else
+                    {
+                        SendHandshakeInitiation(requested, isRetry: false, NewPathHandshakeSpacing);
+                    }
+                }
+                else if (requested.Current is null || NeedsRekey(requested))
                 {
                     SendHandshakeInitiation(requested, isRetry: false);
                 }
@@ -731,6 +768,13 @@ public sealed class WireGuardDevice : IDisposable
                 SessionEstablished?.Invoke(requested);
                 SendStaged(requested, keepaliveIfEmpty: false);
             }
+        }
+
+        foreach (Peer peer in tooSoon ?? [])
+        {
+            Interlocked.Exchange(ref peer.NewPathHandshakeRequested, 1);
+            Interlocked.Exchange(ref peer.HandshakeRequested, 1);
+            _handshakeRequests.Enqueue(peer); // the next Tick (≤ 100 ms)
         }
 
         long now = _time.GetTimestamp();

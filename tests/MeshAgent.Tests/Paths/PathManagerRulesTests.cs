@@ -91,7 +91,7 @@ public sealed class PathManagerRulesTests
     }
 
     [Fact]
-    public void Heartbeats_every_second_retry_after_half_a_second_and_the_relay_takes_over_2_5_s_after_the_last_pong()
+    public void Heartbeats_every_second_retry_after_half_a_second_and_the_relay_takes_over_2_s_after_the_last_pong()
     {
         PathManager manager = Started();
         TimeSpan start = _actions.Now;
@@ -103,11 +103,11 @@ public sealed class PathManagerRulesTests
         RunUntil(manager, lastPong + TimeSpan.FromSeconds(4));
 
         PathAddress direct = PathAddress.Direct(PeerPublic);
-        TimeSpan[] heartbeats = _actions.Pings.Skip(before).Where(p => p.Path == direct && p.At < lastPong + TimeSpan.FromSeconds(2.5)).Select(p => p.At - start).ToArray();
-        Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2.5)], heartbeats);
+        TimeSpan[] heartbeats = _actions.Pings.Skip(before).Where(p => p.Path == direct && p.At < lastPong + TimeSpan.FromSeconds(2)).Select(p => p.At - start).ToArray();
+        Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(2)], heartbeats);
         (TimeSpan at, PathAddress? path) = _actions.Switches[^1];
         Assert.Equal(Relay, path);
-        Assert.Equal(lastPong + TimeSpan.FromSeconds(2.5), at);
+        Assert.Equal(lastPong + TimeSpan.FromSeconds(2), at);
         Assert.Equal(1, manager.Counters.DirectPathsLost);
 
         // ... and looks again at once: a discovery round and a call-me-maybe at the moment of loss.
@@ -196,14 +196,14 @@ public sealed class PathManagerRulesTests
         Assert.True(answered > 5);
 
         // The path dies; 10 s later (before the next keepalive) traffic resumes: a heartbeat goes out at
-        // once, and with no answer the relay takes over 2.5 s after the resumption.
+        // once, and with no answer the relay takes over 2 s after the resumption.
         Advance(10_000);
         TimeSpan resumed = _actions.Now;
         int pingsBefore = _actions.Pings.Count;
         manager.OnDataSent();
         Assert.Equal(resumed, _actions.Pings.Skip(pingsBefore).First(p => p.Path == direct).At);
         RunUntil(manager, resumed + TimeSpan.FromSeconds(3));
-        Assert.Equal((resumed + TimeSpan.FromSeconds(2.5), (PathAddress?)Relay), _actions.Switches[^1]);
+        Assert.Equal((resumed + TimeSpan.FromSeconds(2), (PathAddress?)Relay), _actions.Switches[^1]);
     }
 
     [Fact]
@@ -312,9 +312,9 @@ public sealed class PathManagerRulesTests
         manager.OnPong(back, rebound);
         Assert.Equal(old, manager.CurrentPath); // confirmed, but not better
 
-        RunUntil(manager, _actions.Now + TimeSpan.FromSeconds(2));
+        RunUntil(manager, _actions.Now + TimeSpan.FromSeconds(1)); // past the old path's trust, within the new one's
         Assert.Equal([Relay, old, rebound], _actions.Switches.Select(x => x.Path!.Value));
-        Assert.Equal(TimeSpan.FromMilliseconds(40 + 2500), _actions.Switches[^1].At - _actions.Switches[0].At);
+        Assert.Equal(TimeSpan.FromMilliseconds(40) + PathConfig.Default.DirectPathTimeout, _actions.Switches[^1].At - _actions.Switches[0].At);
         Assert.Equal(1, manager.Counters.DirectPathsLost);
     }
 
