@@ -415,8 +415,25 @@ internal sealed partial class MeshRuntime
             var found = new List<(IPEndPoint Server, IPEndPoint Mapped)>();
             try
             {
-                StunResult[] results = await Task.WhenAll(servers.Select(s => _stunClient.QueryAsync(s)));
-                found.AddRange(results.Where(r => r.IsSuccess && r.ReflexiveEndPoint is not null).Select(r => (r.Server, r.ReflexiveEndPoint!)));
+                // Answers are used as they come: a member's endpoint that never answers (behind its NAT) would otherwise
+                // hold back the relay's answer for the whole STUN timeout, and with it the first call-me-maybe that
+                // carries our public endpoint (lab: direct paths 3 s later).
+                var pending = servers.Select(s => _stunClient.QueryAsync(s)).ToList();
+                while (pending.Count > 0)
+                {
+                    Task<StunResult> done = await Task.WhenAny(pending);
+                    pending.Remove(done);
+                    StunResult result = await done;
+                    if (result.IsSuccess && result.ReflexiveEndPoint is { } mapped)
+                    {
+                        found.Add((result.Server, mapped));
+                        if (pending.Count > 0)
+                        {
+                            List<(IPEndPoint Server, IPEndPoint Mapped)> early = [.. found];
+                            Post(() => ApplyEarlyReflexive(early));
+                        }
+                    }
+                }
             }
             catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException or SocketException)
             {
@@ -472,6 +489,23 @@ internal sealed partial class MeshRuntime
         }
 
         return [.. servers.Distinct().Take(MaxStunServers)];
+    }
+
+    /// <summary>
+    /// On the loop, while a round is still waiting for slower servers: new public endpoints are added at once (never
+    /// removed: the round's end decides that) and the NAT mapping is judged on what answered so far.
+    /// </summary>
+    private void ApplyEarlyReflexive(List<(IPEndPoint Server, IPEndPoint Mapped)> answers)
+    {
+        ApplyNatMapping(answers);
+        List<IPEndPoint> added = [.. answers.Select(a => a.Mapped.Unmapped()).Distinct()
+            .Where(e => !_localEndpoints.Contains(e) && !_reflexive.Contains(e))];
+        if (added.Count > 0)
+        {
+            _reflexive = [.. _reflexive.Concat(added)];
+            _log.WriteLine($"meshagent: reflexive endpoints ({answers.Count} STUN server(s) answered so far): {string.Join(", ", _reflexive)}");
+            RepublishSelf();
+        }
     }
 
     private void ApplyReflexive(List<(IPEndPoint Server, IPEndPoint Mapped)> answers, int asked)

@@ -32,6 +32,12 @@ internal sealed partial class MeshRuntime
 
     private readonly Random _pathRandom = new();
 
+    /// <summary>
+    /// MESHAGENT_TRACE=paths: one log line per path probe and answer while a member has no direct path, and per
+    /// call-me-maybe (for debugging NAT traversal; the heartbeats of a working direct path are not traced).
+    /// </summary>
+    private readonly bool _tracePaths = (Environment.GetEnvironmentVariable("MESHAGENT_TRACE") ?? "").Split(',').Contains("paths");
+
     private void StartPaths(MemberEntry entry)
     {
         if (entry.Paths is not null || entry.Peer is null)
@@ -175,6 +181,11 @@ internal sealed partial class MeshRuntime
         }
 
         PathAddress path = PathOf(source);
+        if (_tracePaths && (type == PathMessageType.CallMeMaybe || paths.Manager.CurrentPath is not { IsDirect: true }))
+        {
+            _log.WriteLine($"meshagent: trace: path {type} from '{entry.Certificate?.Name}' via {path}");
+        }
+
         switch (type)
         {
             case PathMessageType.Ping when PathFrame.TryReadPing(body, out PathPing ping):
@@ -382,7 +393,14 @@ internal sealed partial class MeshRuntime
             }
 
             byte[] frame = ControlFrame.Create(ControlFrameType.Path, body);
-            if (!runtime._device.SendPacketTo(peer, frame, to))
+            bool sent = runtime._device.SendPacketTo(peer, frame, to);
+            if (runtime._tracePaths && PathFrame.TryReadType(body, out PathMessageType type)
+                && (type == PathMessageType.CallMeMaybe || Manager.CurrentPath is not { IsDirect: true }))
+            {
+                runtime._log.WriteLine($"meshagent: trace: path {type} to '{entry.Certificate?.Name}' via {path}{(sent ? "" : " (queued: no session yet)")}");
+            }
+
+            if (!sent)
             {
                 if (_pending.Count >= MaxPendingPathFrames)
                 {
