@@ -269,6 +269,10 @@ public sealed partial class PathManager
         if (message.Nat != NatMapping.Unknown)
         {
             _peerNat = message.Nat; // the peer's own measurement is fresher than what its record said
+            if (_best is null)
+            {
+                ScheduleHardNat(now); // we may have just learned that we are the hard side of a birthday pair
+            }
         }
 
         foreach (CandidateState state in _candidates.Values)

@@ -473,6 +473,21 @@ public sealed class PathManagerRulesTests
     }
 
     [Fact]
+    public void The_hard_side_opens_its_ports_as_soon_as_a_call_me_maybe_says_the_peer_is_easy()
+    {
+        PathManager manager = new(PathConfig.Default, _actions, _clock, new Random(1));
+        manager.SetLocalCandidates([PathCandidate.Reflexive(OurPublic)], NatMapping.EndpointDependent);
+        manager.SetCandidates([PathCandidate.Reflexive(PeerPublic), PathCandidate.Relay("relay1")], NatMapping.Unknown);
+        TimeSpan start = _actions.Now;
+        RunUntil(manager, start + TimeSpan.FromSeconds(2)); // the first round found nothing; the peer's NAT is unknown
+        Assert.Empty(_actions.Opened);
+
+        manager.OnCallMeMaybe(new CallMeMaybe([PathCandidate.Reflexive(PeerPublic)], Nat: NatMapping.EndpointIndependent));
+        RunUntil(manager, start + TimeSpan.FromSeconds(3) + TimeSpan.FromMilliseconds(1)); // HardNatStartDelay later, not at the next round (5 s)
+        Assert.Equal([256], _actions.Opened);
+    }
+
+    [Fact]
     public void The_hard_side_opens_256_sockets_pings_from_each_and_keeps_only_the_winner()
     {
         PathManager manager = new(PathConfig.Default, _actions, _clock, new Random(1));
