@@ -33,6 +33,7 @@ internal sealed partial class MeshRuntime
 {
     private static readonly TimeSpan ReflexiveInterval = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan StunTimeout = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan RelayResolveRetry = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan NatUnknownInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan NatUnknownFastWindow = TimeSpan.FromMinutes(2);
     private const int MaxStunServers = 4;
@@ -45,6 +46,8 @@ internal sealed partial class MeshRuntime
     private IReadOnlyList<IPEndPoint> _reflexive = [];
     private NatMapping _natMapping = NatMapping.Unknown;
     private long _natStartedAt;
+    private long _relayResolveAt;
+    private bool _relayResolving;
     private long _lastReflexiveQuery;
     private bool _reflexiveRunning;
     private bool _reflexiveQueried;
@@ -81,13 +84,60 @@ internal sealed partial class MeshRuntime
         }
 
         NetworkRelay first = _settings.Relays[0];
-        _relayAddress = ResolveRelay(first);
-        if (_relayAddress is null)
+        if (first.TryGetAddress(out RelayAddress literal) && literal.Address is not null && ResolveRelay(first) is { } address)
         {
-            _log.WriteLine($"meshagent: warning: cannot resolve relay {first.Address}; members behind NATs may be unreachable until it resolves (restart the agent once DNS works)");
+            StartRelay(first, address);
+        }
+
+        // A name is resolved off the loop at the first housekeeping (RetryRelayResolution): DNS may be slow or down.
+    }
+
+    /// <summary>
+    /// Housekeeping: a relay given by name that did not resolve at start (a NAS booting before its DNS works) is
+    /// resolved again every <see cref="RelayResolveRetry"/>, off the loop (a DNS timeout must not stall it).
+    /// </summary>
+    private void RetryRelayResolution()
+    {
+        if (_relayClient is not null || _settings.Relays.Count == 0 || _relayResolving || _time.GetTimestamp() < _relayResolveAt)
+        {
             return;
         }
 
+        _relayResolving = true;
+        NetworkRelay first = _settings.Relays[0];
+        _ = Task.Run(() =>
+        {
+            IPEndPoint? address = ResolveRelay(first);
+            Post(() =>
+            {
+                _relayResolving = false;
+                if (_relayClient is not null || _stopping)
+                {
+                    return;
+                }
+
+                if (address is null)
+                {
+                    if (_relayResolveAt == 0)
+                    {
+                        _log.WriteLine($"meshagent: warning: cannot resolve relay {first.Address} (DNS not answering yet?); members behind NATs may be unreachable until it resolves — retrying every {RelayResolveRetry.TotalSeconds:0} s");
+                    }
+
+                    _relayResolveAt = _time.GetTimestamp() + (long)(RelayResolveRetry.TotalSeconds * _time.TimestampFrequency);
+                    return;
+                }
+
+                _log.WriteLine($"meshagent: relay {first.Address} resolved to {address}");
+                StartRelay(first, address);
+            });
+        });
+    }
+
+    /// <summary>On the loop: the relay clients for <paramref name="relay"/> at <paramref name="address"/> (UDP now, TCP when UDP does not come up).</summary>
+    private void StartRelay(NetworkRelay relay, IPEndPoint address)
+    {
+        NetworkRelay first = relay;
+        _relayAddress = address;
         _relayUdp = UdpEndpoint.FromIPEndPoint(_relayAddress);
         // No tcp= given: the relay's TCP stream is expected on the same port number as its UDP (meshrelay README).
         _relayTcpEndpoint = new IPEndPoint(_relayAddress.Address, first.TcpPort ?? _relayAddress.Port);

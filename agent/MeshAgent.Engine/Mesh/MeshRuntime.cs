@@ -289,6 +289,7 @@ internal sealed partial class MeshRuntime : IDisposable
         RefreshLocalEndpoints();
         RefreshReflexive();
         SuperviseRelay();
+        RetryRelayResolution();
         while (_dataPlane.Faults.TryDequeue(out Exception? fault))
         {
             _log.WriteLine($"meshagent: data plane fault (please report): {fault}");
