@@ -39,6 +39,15 @@ public sealed record NodeStatus
 
     /// <summary>The network's relays (empty when it has none), with this node's session state.</summary>
     public IReadOnlyList<RelayInfo> Relays { get; init; } = [];
+
+    /// <summary>
+    /// This node's NAT mapping behaviour as its STUN rounds found it: "none" (a public address), "endpoint-independent"
+    /// (easy NAT), "endpoint-dependent" (symmetric NAT), or "unknown" (not measured yet: two public STUN servers needed).
+    /// </summary>
+    public string Nat { get; init; } = "unknown";
+
+    /// <summary>This node's public endpoints as STUN servers saw them (empty behind no NAT or before any answer).</summary>
+    public IReadOnlyList<string> PublicEndpoints { get; init; } = [];
 }
 
 public sealed record NetworkInfo

@@ -4,6 +4,7 @@ using MeshAgent.Core.Net;
 using MeshAgent.Core.Trust;
 using MeshAgent.Engine.Control;
 using MeshAgent.Engine.Membership;
+using MeshAgent.Engine.Paths;
 using MemberRecord = MeshAgent.Core.Trust.MemberRecord;
 using MeshAgent.Engine.Routing;
 using MeshAgent.Engine.WireGuard;
@@ -426,6 +427,15 @@ internal sealed partial class MeshRuntime
             },
             Self = Describe(_certificate, "self", null, _selfRecord) with { Path = "self" },
             Members = members,
+            Nat = _natMapping switch
+            {
+                NatMapping.None => "none",
+                NatMapping.EndpointIndependent => "endpoint-independent",
+                NatMapping.EndpointDependent => "endpoint-dependent",
+                NatMapping.UdpBlocked => "udp-blocked",
+                _ => "unknown",
+            },
+            PublicEndpoints = [.. _reflexive.Select(e => e.ToString())],
         };
     }
 

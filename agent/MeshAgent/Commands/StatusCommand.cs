@@ -45,6 +45,15 @@ public static class StatusCommand
             lines.Add(("members", CountMembers(status.Members)));
         }
 
+        if (status.Phase == NodePhase.Running)
+        {
+            lines.Add(("NAT", DescribeNat(status.Nat) + (status.PublicEndpoints.Count > 0 ? $"; public {string.Join(", ", status.PublicEndpoints)}" : "")));
+            if (status.Relays.Count > 0)
+            {
+                lines.Add(("relays", string.Join(", ", status.Relays.Select(r => $"{r.Address} {r.State}"))));
+            }
+        }
+
         int width = lines.Max(l => l.Label.Length) + 2;
         return string.Concat(lines.Select(l => (l.Label + ":").PadRight(width) + l.Value + "\n"));
     }
@@ -64,6 +73,15 @@ public static class StatusCommand
             .Select(g => $"{g.Count()} {g.Key}");
         return $"{members.Count} {(members.Count == 1 ? "other" : "others")} known: {string.Join(", ", counts)}";
     }
+
+    private static string DescribeNat(string nat) => nat switch
+    {
+        "none" => "none (public address)",
+        "endpoint-independent" => "endpoint-independent (easy: direct paths punch)",
+        "endpoint-dependent" => "endpoint-dependent (symmetric: direct only with easy or public peers, by birthday probing)",
+        "udp-blocked" => "UDP blocked (relay over TCP)",
+        _ => "unknown (not measured yet: needs answers from two public STUN servers, e.g. a relay and a public member)",
+    };
 
     private static string DescribePhase(NodePhase phase) => phase switch
     {

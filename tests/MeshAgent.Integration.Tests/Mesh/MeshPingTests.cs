@@ -103,6 +103,11 @@ public sealed class MeshPingTests(ITestOutputHelper output)
             Assert.Contains($"public endpoint {cone.PublicAddress}:", netcheck.StandardOutput, StringComparison.Ordinal);
             Assert.Matches($@"(?m)^  relay {Regex.Escape(relayText)}, connected: rtt \d+\.\d ms$", netcheck.StandardOutput);
 
+            // The daemon's own view (status): B's STUN rounds to the relay and A found the symmetric NAT and its address.
+            await ProcessRunner.WaitUntilAsync(async () => (await b.StatusAsync()).GetProperty("nat").GetString() == "endpoint-dependent", Convergence,
+                "b's status to report its endpoint-dependent NAT", Processes());
+            Assert.Contains((await b.StatusAsync()).GetProperty("publicEndpoints").EnumerateArray(), e => e.GetString()!.StartsWith($"{cone.PublicAddress}:", StringComparison.Ordinal));
+
             // A name nobody has: bad input (exit 2), and the message says where to see the names.
             ProcessResult ghost = await b.CliAsync("ping", "ghost", "-c", "1");
             output.WriteLine($"b: meshagent ping ghost → exit {ghost.ExitCode}\n{ghost.StandardOutput}{ghost.StandardError}");

@@ -38,6 +38,7 @@ public sealed class DaemonCommandsTests
             phase:     running
             interface: mesh0, UDP port 41820
             members:   3 others known: 2 alive, 1 suspect
+            NAT:       unknown (not measured yet: needs answers from two public STUN servers, e.g. a relay and a public member)
 
             """,
             run.Output);

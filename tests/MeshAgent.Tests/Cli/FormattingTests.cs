@@ -139,6 +139,27 @@ public sealed class FormattingTests
     }
 
     [Fact]
+    public void Status_names_this_nodes_nat_its_public_endpoints_and_the_relays()
+    {
+        NodeStatus status = SampleData.RunningStatus() with
+        {
+            Nat = "endpoint-dependent",
+            PublicEndpoints = ["203.0.113.40:51750", "203.0.113.40:62001"],
+            Relays = [new RelayInfo { Address = "198.51.100.10:3478", State = "connected (udp)" }],
+        };
+
+        string text = StatusCommand.Format(status);
+        Assert.Contains("NAT:", text, StringComparison.Ordinal);
+        Assert.Contains("endpoint-dependent (symmetric", text, StringComparison.Ordinal);
+        Assert.Contains("public 203.0.113.40:51750, 203.0.113.40:62001", text, StringComparison.Ordinal);
+        Assert.Contains("198.51.100.10:3478 connected (udp)", text, StringComparison.Ordinal);
+
+        string unknown = StatusCommand.Format(SampleData.RunningStatus());
+        Assert.Contains("unknown (not measured yet", unknown, StringComparison.Ordinal);
+        Assert.DoesNotContain("relays:", unknown, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Member_count_groups_states_in_a_fixed_order()
     {
         MemberInfo[] members =
