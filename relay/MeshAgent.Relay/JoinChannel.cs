@@ -1,4 +1,5 @@
 using MeshAgent.Core.Trust;
+using MeshAgent.Core.Net;
 
 namespace MeshAgent.Relay;
 

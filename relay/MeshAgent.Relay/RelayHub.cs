@@ -4,6 +4,7 @@ using MeshAgent.Core.Relay;
 using MeshAgent.Core.Trust;
 using MeshAgent.Core.WireGuard;
 using Microsoft.Extensions.Logging;
+using MeshAgent.Core.Net;
 
 namespace MeshAgent.Relay;
 

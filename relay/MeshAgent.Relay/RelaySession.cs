@@ -1,5 +1,6 @@
 using MeshAgent.Core.Relay;
 using MeshAgent.Core.Trust;
+using MeshAgent.Core.Net;
 
 namespace MeshAgent.Relay;
 

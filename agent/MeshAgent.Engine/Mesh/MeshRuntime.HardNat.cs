@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Sockets;
 using MeshAgent.Core.Net;
@@ -76,30 +77,31 @@ internal sealed partial class MeshRuntime
     /// <summary>The probe-socket path a synthetic source stands for, in the manager's form.</summary>
     private bool TryProbePathOf(in UdpEndpoint source, out PathAddress path)
     {
-        path = default;
-        if (!RelayedEndpoint.TryRead(source, out ushort relay, out uint slot) || relay != ProbeRelayIndex || !_probeRoutes.TryGetValue(slot, out ProbeRoute? route))
-        {
-            return false;
-        }
-
-        path = PathAddress.Direct(route.Remote, route.Socket.Index);
-        return true;
+        path = TryRouteOf(source, ProbeRelayIndex, _probeRoutes, out ProbeRoute? route) ? PathAddress.Direct(route.Remote, route.Socket.Index) : default;
+        return route is not null;
     }
 
     /// <summary>For status: the real remote endpoint behind a probe-socket path, or null.</summary>
     private string? ProbeEndpointText(PeerEndpoint? endpoint)
     {
-        if (endpoint is not { IsRelayed: true } e || !RelayedEndpoint.TryRead(e.Udp, out ushort relay, out uint slot) || relay != ProbeRelayIndex
-            || !_probeRoutes.TryGetValue(slot, out ProbeRoute? route))
-        {
-            return null;
-        }
-
-        return $"{route.Remote.ToIPEndPoint().Unmapped()} (probe socket {route.Socket.Index}, port {route.Socket.LocalPort})";
+        return endpoint is { IsRelayed: true } e && TryRouteOf(e.Udp, ProbeRelayIndex, _probeRoutes, out ProbeRoute? route)
+            ? $"{route.Remote.ToIPEndPoint().Unmapped()} (probe socket {route.Socket.Index}, port {route.Socket.LocalPort})"
+            : null;
     }
 
-    private static bool IsProbePath(PeerEndpoint? endpoint) =>
-        endpoint is { IsRelayed: true } e && RelayedEndpoint.TryRead(e.Udp, out ushort relay, out _) && relay == ProbeRelayIndex;
+    private static bool IsProbePath(PeerEndpoint? endpoint) => IsSynthetic(endpoint, ProbeRelayIndex);
+
+    /// <summary>True when <paramref name="endpoint"/> is a synthetic endpoint of kind <paramref name="index"/> (relay, probe socket, peer relay).</summary>
+    private static bool IsSynthetic(PeerEndpoint? endpoint, ushort index) =>
+        endpoint is { IsRelayed: true } e && RelayedEndpoint.TryRead(e.Udp, out ushort relay, out _) && relay == index;
+
+    /// <summary>The route behind a synthetic endpoint of kind <paramref name="index"/>, from that kind's slot table (any thread).</summary>
+    private static bool TryRouteOf<T>(in UdpEndpoint endpoint, ushort index, ConcurrentDictionary<uint, T> routes, [NotNullWhen(true)] out T? route)
+        where T : class
+    {
+        route = null;
+        return RelayedEndpoint.TryRead(endpoint, out ushort relay, out uint slot) && relay == index && routes.TryGetValue(slot, out route);
+    }
 
     /// <summary>Opens up to <paramref name="count"/> sockets for <paramref name="owner"/> within the runtime-wide bound.</summary>
     private List<ProbeSocket> OpenProbeSockets(MemberEntry owner, int count)

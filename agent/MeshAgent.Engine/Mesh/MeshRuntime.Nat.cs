@@ -426,7 +426,7 @@ internal sealed partial class MeshRuntime
     }
 
     /// <summary>"relay" for an endpoint through a relay (not a hard-NAT probe socket's synthetic endpoint), for status.</summary>
-    private static bool IsRelayed(Peer? peer) => peer?.CurrentEndpoint is { IsRelayed: true } endpoint && !IsProbePath(endpoint) && !IsPeerRelayPath(endpoint);
+    private static bool IsRelayed(Peer? peer) => IsSynthetic(peer?.CurrentEndpoint, RelayIndex);
 
     // ------------------------------------------------------------------ reflexive endpoints
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using System.Net;
 using MeshAgent.Core.Net;
 using MeshAgent.Core.Trust;
@@ -56,14 +57,8 @@ internal sealed partial class MeshRuntime
     /// <summary>The peer-relay path a synthetic source stands for.</summary>
     private bool TryPeerRelayPathOf(in UdpEndpoint source, out PathAddress path)
     {
-        path = default;
-        if (!RelayedEndpoint.TryRead(source, out ushort relay, out uint slot) || relay != PeerRelayIndex || !_peerRelayRoutes.TryGetValue(slot, out PeerRelayRoute? route))
-        {
-            return false;
-        }
-
-        path = PathAddress.PeerRelay(route.ViaId);
-        return true;
+        path = TryRouteOf(source, PeerRelayIndex, _peerRelayRoutes, out PeerRelayRoute? route) ? PathAddress.PeerRelay(route.ViaId) : default;
+        return route is not null;
     }
 
     /// <summary>Data-plane threads and the engine's control thread: wrap a sealed datagram for the peer relay. No allocation for datagrams up to 2 KiB.</summary>
@@ -90,7 +85,7 @@ internal sealed partial class MeshRuntime
         if (body.Length <= NodePublicKey.Length || !_members.TryGetValue(from, out MemberEntry? sender) || sender.Certificate is null
             || _natMapping != NatMapping.None || !TryFindMember(new NodePublicKey(body[..NodePublicKey.Length]), out MemberEntry? target)
             || target.Id == from || !target.IsLive || target.Peer is not { } peer || !HasFreshSession(peer) || peer.Endpoint is not { } endpoint
-            || !Bucket(from).TryTake(body.Length, _time.GetTimestamp(), _time.TimestampFrequency))
+            || !TakePeerRelayBudget(from, body.Length))
         {
             Interlocked.Increment(ref _peerRelayDropped);
             return;
@@ -139,15 +134,17 @@ internal sealed partial class MeshRuntime
         return false;
     }
 
-    private TokenBucket Bucket(MemberId member)
+    /// <summary>Loop: takes <paramref name="bytes"/> from the source's budget (PeerRelayBytesPerSecond, burst of two seconds).</summary>
+    private bool TakePeerRelayBudget(MemberId source, int bytes)
     {
-        if (!_peerRelayBuckets.TryGetValue(member, out TokenBucket? bucket))
+        long now = _time.GetTimestamp();
+        ref TokenBucket bucket = ref CollectionsMarshal.GetValueRefOrAddDefault(_peerRelayBuckets, source, out bool exists);
+        if (!exists)
         {
-            bucket = new TokenBucket(PeerRelayBytesPerSecond, 2L * PeerRelayBytesPerSecond);
-            _peerRelayBuckets[member] = bucket;
+            bucket = TokenBucket.Full(2.0 * PeerRelayBytesPerSecond, now);
         }
 
-        return bucket;
+        return bucket.TryTake(bytes, PeerRelayBytesPerSecond, 2.0 * PeerRelayBytesPerSecond, now, _time.TimestampFrequency);
     }
 
     /// <summary>
@@ -188,8 +185,7 @@ internal sealed partial class MeshRuntime
     /// <summary>For status: "peer relay NAME" for a peer-relayed endpoint, else null.</summary>
     private string? PeerRelayEndpointText(PeerEndpoint? endpoint)
     {
-        if (endpoint is not { IsRelayed: true } e || !RelayedEndpoint.TryRead(e.Udp, out ushort relay, out uint slot) || relay != PeerRelayIndex
-            || !_peerRelayRoutes.TryGetValue(slot, out PeerRelayRoute? route))
+        if (endpoint is not { IsRelayed: true } e || !TryRouteOf(e.Udp, PeerRelayIndex, _peerRelayRoutes, out PeerRelayRoute? route))
         {
             return null;
         }
@@ -197,33 +193,8 @@ internal sealed partial class MeshRuntime
         return _members.TryGetValue(route.ViaId, out MemberEntry? via) && via.Certificate is { } certificate ? certificate.Name : route.ViaId.ToString();
     }
 
-    private static bool IsPeerRelayPath(PeerEndpoint? endpoint) =>
-        endpoint is { IsRelayed: true } e && RelayedEndpoint.TryRead(e.Udp, out ushort relay, out _) && relay == PeerRelayIndex;
+    private static bool IsPeerRelayPath(PeerEndpoint? endpoint) => IsSynthetic(endpoint, PeerRelayIndex);
 
     /// <summary>A route through a member: its WireGuard peer (read on data-plane threads) and the far member's key.</summary>
     private sealed record PeerRelayRoute(MemberId ViaId, Peer Via, NodePublicKey Peer, UdpEndpoint Synthetic);
-
-    /// <summary>Bytes per second with a burst; loop only.</summary>
-    private sealed class TokenBucket(long rate, long burst)
-    {
-        private double _tokens = burst;
-        private long _at;
-
-        public bool TryTake(int bytes, long now, long frequency)
-        {
-            if (_at != 0)
-            {
-                _tokens = Math.Min(burst, _tokens + (double)(now - _at) * rate / frequency);
-            }
-
-            _at = now;
-            if (_tokens < bytes)
-            {
-                return false;
-            }
-
-            _tokens -= bytes;
-            return true;
-        }
-    }
 }

@@ -89,6 +89,20 @@ public sealed class MeshDaemon : IAsyncDisposable
         return states;
     }
 
+    /// <summary>This node's path to member <paramref name="name"/> as status reports it ("direct", "relay", "peer-relay", "none"; "unknown" if not listed) and the address behind it.</summary>
+    public async Task<(string Path, string? Endpoint)> PathToAsync(string name)
+    {
+        foreach (JsonElement member in (await StatusAsync()).GetProperty("members").EnumerateArray())
+        {
+            if (member.GetProperty("name").GetString() == name)
+            {
+                return (member.GetProperty("path").GetString()!, member.TryGetProperty("endpoint", out JsonElement e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null);
+            }
+        }
+
+        return ("unknown", null);
+    }
+
     public async Task<string> OverlayIPv4Async() => (await StatusAsync()).GetProperty("self").GetProperty("overlayIPv4").GetString()!;
 
     public async Task<string> OverlayIPv6Async() => (await StatusAsync()).GetProperty("self").GetProperty("overlayIPv6").GetString()!;

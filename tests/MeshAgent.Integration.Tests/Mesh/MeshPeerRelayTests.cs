@@ -53,7 +53,7 @@ public sealed class MeshPeerRelayTests(ITestOutputHelper output)
 
             foreach ((MeshDaemon from, MeshDaemon to) in new[] { (c, e), (e, c) })
             {
-                await ProcessRunner.WaitUntilAsync(async () => (await PathAsync(from, to.Name)) is ("peer-relay", "via a"), Convergence,
+                await ProcessRunner.WaitUntilAsync(async () => (await from.PathToAsync(to.Name)) is ("peer-relay", "via a"), Convergence,
                     $"{from.Name} to report its path to {to.Name} as peer-relay via a", Processes());
             }
 
@@ -73,18 +73,5 @@ public sealed class MeshPeerRelayTests(ITestOutputHelper output)
                 await daemon.DisposeAsync();
             }
         }
-    }
-
-    private static async Task<(string Path, string? Endpoint)> PathAsync(MeshDaemon from, string to)
-    {
-        foreach (JsonElement member in (await from.StatusAsync()).GetProperty("members").EnumerateArray())
-        {
-            if (member.GetProperty("name").GetString() == to)
-            {
-                return (member.GetProperty("path").GetString()!, member.TryGetProperty("endpoint", out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null);
-            }
-        }
-
-        return ("unknown", null);
     }
 }

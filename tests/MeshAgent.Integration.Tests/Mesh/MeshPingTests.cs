@@ -66,7 +66,7 @@ public sealed class MeshPingTests(ITestOutputHelper output)
                 Convergence, "b to see a and c alive", Processes());
 
             // B → A: a public peer, so the path upgrades to direct; ping then goes (and comes back) that way.
-            await ProcessRunner.WaitUntilAsync(async () => await PathAsync(b, "a") == "direct", Convergence, "b's path to a to become direct", Processes());
+            await ProcessRunner.WaitUntilAsync(async () => (await b.PathToAsync("a")).Path == "direct", Convergence, "b's path to a to become direct", Processes());
             string aOverlay = await a.OverlayIPv4Async();
             ProcessResult toA = await b.CliAsync("ping", "a", "-c", "3", "--interval", "0.2", "--timeout", "2");
             output.WriteLine($"b: meshagent ping a → exit {toA.ExitCode}\n{toA.StandardOutput}{toA.StandardError}");
@@ -75,7 +75,7 @@ public sealed class MeshPingTests(ITestOutputHelper output)
 
             // B → C by overlay address: symmetric ↔ symmetric stays on the relay.
             string cOverlay = await c.OverlayIPv4Async();
-            await ProcessRunner.WaitUntilAsync(async () => await PathAsync(b, "c") == "relay", Convergence, "b to have a session with c (through the relay)", Processes());
+            await ProcessRunner.WaitUntilAsync(async () => (await b.PathToAsync("c")).Path == "relay", Convergence, "b to have a session with c (through the relay)", Processes());
             ProcessResult toC = await b.CliAsync("ping", cOverlay, "-c", "3", "--interval", "0.2", "--timeout", "2");
             output.WriteLine($"b: meshagent ping {cOverlay} → exit {toC.ExitCode}\n{toC.StandardOutput}{toC.StandardError}");
             Assert.Equal(0, toC.ExitCode);
@@ -147,18 +147,5 @@ public sealed class MeshPingTests(ITestOutputHelper output)
 
         Assert.Equal($"--- {who} ping statistics ---", lines[count]);
         Assert.StartsWith($"{count} sent, {count} received, 0% loss, rtt min/avg/max ", lines[count + 1], StringComparison.Ordinal);
-    }
-
-    private static async Task<string> PathAsync(MeshDaemon from, string to)
-    {
-        foreach (JsonElement member in (await from.StatusAsync()).GetProperty("members").EnumerateArray())
-        {
-            if (member.GetProperty("name").GetString() == to)
-            {
-                return member.GetProperty("path").GetString()!;
-            }
-        }
-
-        return "unknown";
     }
 }

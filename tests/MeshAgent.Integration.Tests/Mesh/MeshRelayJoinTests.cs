@@ -89,7 +89,7 @@ public sealed class MeshRelayJoinTests(ITestOutputHelper output)
 
             foreach (MeshDaemon to in new[] { a, b })
             {
-                (string path, string? endpoint) = await PathAsync(g, to.Name);
+                (string path, string? endpoint) = await g.PathToAsync(to.Name);
                 Assert.Equal("relay", path);
                 Assert.Equal($"relay {relayText} (tcp)", endpoint);
             }
@@ -123,18 +123,5 @@ public sealed class MeshRelayJoinTests(ITestOutputHelper output)
 
             relayState.Delete(recursive: true);
         }
-    }
-
-    private static async Task<(string Path, string? Endpoint)> PathAsync(MeshDaemon from, string to)
-    {
-        foreach (JsonElement member in (await from.StatusAsync()).GetProperty("members").EnumerateArray())
-        {
-            if (member.GetProperty("name").GetString() == to)
-            {
-                return (member.GetProperty("path").GetString()!, member.TryGetProperty("endpoint", out JsonElement e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null);
-            }
-        }
-
-        return ("unknown", null);
     }
 }

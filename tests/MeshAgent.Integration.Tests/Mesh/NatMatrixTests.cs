@@ -542,7 +542,7 @@ public sealed partial class NatMatrixTests(ITestOutputHelper output)
         (string Path, string? Endpoint) seen = ("unknown", null);
         try
         {
-            await ProcessRunner.WaitUntilAsync(async () => (seen = await PathAsync(from.Daemon!, to.Name)).Path == path, TimeSpan.FromSeconds(10),
+            await ProcessRunner.WaitUntilAsync(async () => (seen = await from.Daemon!.PathToAsync(to.Name)).Path == path, TimeSpan.FromSeconds(10),
                 $"{from.Name}'s status to show path {path} to {to.Name}", processes());
         }
         catch (WaitTimeoutException)
@@ -553,18 +553,6 @@ public sealed partial class NatMatrixTests(ITestOutputHelper output)
         return seen;
     }
 
-    private static async Task<(string Path, string? Endpoint)> PathAsync(MeshDaemon from, string to)
-    {
-        foreach (JsonElement member in (await from.StatusAsync()).GetProperty("members").EnumerateArray())
-        {
-            if (member.GetProperty("name").GetString() == to)
-            {
-                return (member.GetProperty("path").GetString()!, member.TryGetProperty("endpoint", out JsonElement e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null);
-            }
-        }
-
-        return ("unknown", null);
-    }
 
     private static void CheckLanEndpoint(Node from, Node to, string? endpoint)
     {

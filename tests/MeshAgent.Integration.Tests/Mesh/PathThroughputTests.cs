@@ -66,7 +66,7 @@ public sealed class PathThroughputTests(ITestOutputHelper output)
             })
             {
                 await ProcessRunner.WaitUntilAsync(() => from.Namespace.TryPingAsync(v4[to]), Convergence, $"{from.Name} pings {to.Name}", Processes());
-                await ProcessRunner.WaitUntilAsync(async () => (await PathAsync(from, to.Name)) == path, Convergence,
+                await ProcessRunner.WaitUntilAsync(async () => (await from.PathToAsync(to.Name)).Path == path, Convergence,
                     $"{from.Name}'s path to {to.Name} to be {path}", Processes());
                 Iperf3Result result = await TunnelChecks.Iperf3Async(to.Namespace, v4[to], from.Namespace, Processes(), seconds: 2);
                 Assert.True(result.BytesReceived > 0, $"iperf3 {from.Name} → {to.Name} moved no data");
@@ -93,18 +93,5 @@ public sealed class PathThroughputTests(ITestOutputHelper output)
 
             relayState.Delete(recursive: true);
         }
-    }
-
-    private static async Task<string> PathAsync(MeshDaemon from, string to)
-    {
-        foreach (JsonElement member in (await from.StatusAsync()).GetProperty("members").EnumerateArray())
-        {
-            if (member.GetProperty("name").GetString() == to)
-            {
-                return member.GetProperty("path").GetString()!;
-            }
-        }
-
-        return "unknown";
     }
 }

@@ -1,12 +1,12 @@
-namespace MeshAgent.Relay;
+namespace MeshAgent.Core.Net;
 
 /// <summary>
 /// A token bucket for one client and one quantity (packets, bytes, notices): refills at a rate, holds at most a
-/// burst. A mutable struct kept inside the session and used under the hub's lock, so it costs no allocation and
-/// no lock of its own. (Core's TokenBucketRateLimiter is a per-source-address table with WireGuard's fixed handshake
-/// constants; the relay uses it for handshakes and needs this smaller per-session piece for traffic.)
+/// burst. A mutable struct kept inside its owner (a relay session, a peer-relay source) and used under the owner's
+/// lock or thread, so it costs no allocation and no lock of its own. (TokenBucketRateLimiter is a per-source-address
+/// table with WireGuard's fixed handshake constants; this is the smaller per-client piece for traffic.)
 /// </summary>
-internal struct TokenBucket
+public struct TokenBucket
 {
     private double _tokens;
     private long _last;
